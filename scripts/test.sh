@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Debian's chromium and postgresql included) and runs the
+# whole suite: lint, types, the installed CLI without test extras, then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+# The CLI must run from a plain install, without the test extras.
+python3 -m venv .venv-plain
+.venv-plain/bin/python -m pip install -q .
+.venv-plain/bin/mgsleep --help >/dev/null
+.venv-plain/bin/mgsleep dose --form bisglycinate --elemental 200 --json >/dev/null
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,448 @@
+"""The `mgsleep` command: parse, call one core function, render (people: tables; machines: JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from typer.core import TyperGroup
+
+from mgsleep.documents import parse_document
+from mgsleep.dose import dose_report, form_facts
+from mgsleep.errors import InputError
+from mgsleep.evidence import load_evidence
+from mgsleep.evidence.lookup import (
+    corrections_for,
+    find_form,
+    references_for,
+    resolve_topic,
+    topics,
+)
+from mgsleep.evidence.schema import Reference
+from mgsleep.i18n import Lang, Text, default_lang, translations
+from mgsleep.label import Label, LabelReport, analyse_label
+
+
+class _Group(TyperGroup):
+    """Turns a person's mistake into one clear line on stderr and exit code 2, no traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # the base class types it with a private Context
+        try:
+            return super().invoke(ctx)
+        except InputError as error:
+            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}")
+            raise typer.Exit(code=2) from error
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="Magnesium for sleep: forms, doses, labels and the evidence behind them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Marks a word for the catalog whose value arrives at run time (a level or a route)."""
+    return message
+
+
+CATALOG_WORDS = (N_("low"), N_("moderate"), N_("high"), N_("unknown"), N_("oral"), N_("bath"))
+
+
+class LangChoice(StrEnum):
+    nl = "nl"
+    en = "en"
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+LangOption = Annotated[
+    LangChoice | None,
+    typer.Option("--lang", help="Language for people: nl or en (default: from the locale)."),
+]
+
+
+class View:
+    """What a command needs to speak: the language, a console and the translations."""
+
+    def __init__(self, lang: LangChoice | None) -> None:
+        self.lang: Lang = (
+            default_lang() if lang is None else ("nl" if lang is LangChoice.nl else "en")
+        )
+        self.console = Console(highlight=False)
+        self._ = translations(self.lang).gettext
+
+    def text(self, text: Text | None) -> str:
+        return "" if text is None else escape(text.get(self.lang))
+
+    def cite(self, keys: list[str]) -> str:
+        return "[dim][" + ", ".join(keys) + "][/]" if keys else ""
+
+
+def print_json(data: Any) -> None:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _mg(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f} mg"
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:.{digits}%}"
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+@app.command("forms")
+def forms_command(as_json: JsonOption = False, lang: LangOption = None) -> None:
+    """Compare the magnesium forms: chemistry, measured absorption, tolerance, price."""
+    ev = load_evidence()
+    facts = [form_facts(ev, form) for form in ev.forms]
+    if as_json:
+        print_json(facts)
+        return
+    view = View(lang)
+    _ = view._
+    table = Table(title=_("Magnesium forms"), show_lines=False)
+    for header in (
+        _("Form"),
+        _("Mg %"),
+        _("per 100 mg Mg"),
+        _("glycine"),
+        _("absorption measured"),
+        _("stomach"),
+        _("laxative"),
+        _("price"),
+        _("route"),
+    ):
+        table.add_column(header)
+    for f in facts:
+        absorption = (
+            _("not measured")
+            if f.absorption_percent_low is None
+            else f"{f.absorption_percent_low:.1f}–{f.absorption_percent_high:.1f}%"
+        )
+        table.add_row(
+            f"{view.text(f.name)}\n[dim]{f.key}[/]",
+            _pct(f.elemental_fraction, 1) if f.blend_with is None else _("blend"),
+            _mg(f.compound_mg_per_100mg_elemental) if f.blend_with is None else "—",
+            _mg(f.glycine_mg_per_100mg_elemental) if f.blend_with is None else "—",
+            absorption,
+            _(f.gi_tolerance),
+            _(f.laxative_tendency),
+            _(f.price_class),
+            _(f.route.value),
+        )
+    view.console.print(table)
+    view.console.print(
+        _("Absorption figures come from different studies and methods; do not rank forms by them.")
+        + " "
+        + _("Details and sources: mgsleep form NAME")
+    )
+
+
+@app.command("form")
+def form_command(
+    name: Annotated[str, typer.Argument(help="A form, e.g. bisglycinate or 'magnesiumoxide'.")],
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """One magnesium form in full, with its citations and the article's corrections."""
+    ev = load_evidence()
+    form = find_form(name, ev)
+    facts = form_facts(ev, form)
+    corrections = corrections_for(form.key, ev)
+    if as_json:
+        print_json(
+            {
+                **facts.model_dump(mode="json"),
+                "absorption": [a.model_dump(mode="json") for a in form.absorption],
+                "corrections": [c.model_dump(mode="json") for c in corrections],
+            }
+        )
+        return
+    view = View(lang)
+    _ = view._
+    out = view.console
+    out.print(f"[bold]{view.text(form.name)}[/] [dim]({form.key})[/]")
+    out.print(
+        _("Formula {formula}, {mass:.2f} g/mol, {pct:.2f}% magnesium by weight.").format(
+            formula=facts.formula,
+            mass=facts.molar_mass_g_per_mol,
+            pct=facts.elemental_fraction * 100,
+        )
+        if form.blend_with is None
+        else _("A blend with {partner}; its make-up differs per product.").format(
+            partner=form.blend_with
+        )
+    )
+    if facts.glycine_mg_per_100mg_elemental is not None and form.blend_with is None:
+        out.print(
+            _("Every 100 mg magnesium comes with {glycine:.0f} mg glycine.").format(
+                glycine=facts.glycine_mg_per_100mg_elemental
+            )
+        )
+    out.print("\n[bold]" + _("Absorption") + "[/]")
+    if not form.absorption:
+        out.print(_("No study measured this form's fractional absorption."))
+    for a in form.absorption:
+        pct = a.percent.value if a.percent.value is not None else a.percent.low
+        source = view.cite(a.percent.cite)
+        out.print(f"• {pct}% — {view.text(a.population)}; {view.text(a.method)} {source}")
+    out.print(view.text(form.absorption_comparability))
+    out.print("\n[bold]" + _("Best for") + f"[/]: {view.text(form.best_for)}")
+    out.print("[bold]" + _("Consider") + f"[/]: {view.text(form.consider)}")
+    traits = (
+        (_("stomach"), _(facts.gi_tolerance)),
+        (_("laxative"), _(facts.laxative_tendency)),
+        (_("price"), _(facts.price_class)),
+        (_("route"), _(facts.route.value)),
+    )
+    out.print(" · ".join(f"{name}: {value}" for name, value in traits))
+    if form.pathways:
+        names = ", ".join(view.text(ev.pathway(p).name) for p in form.pathways)
+        out.print("" + _("Pathways") + f": {names}")
+    _print_corrections(view, corrections)
+    out.print("\n" + _("Sources") + f": {view.cite(facts.citations)}")
+
+
+def _print_corrections(view: View, corrections: list[Any]) -> None:
+    _ = view._
+    for c in corrections:
+        view.console.print(
+            "\n[bold yellow]" + _("The article says") + f":[/] {view.text(c.article_says)}\n"
+            f"[bold green]" + _("The research found") + f":[/] {view.text(c.research_found)} "
+            f"{view.cite(c.cite)}"
+        )
+
+
+# --- dose ----------------------------------------------------------------------------------
+
+
+@app.command("dose")
+def dose_command(
+    form: Annotated[str, typer.Option("--form", help="The form, e.g. bisglycinate.")],
+    elemental: Annotated[
+        float | None, typer.Option("--elemental", help="Elemental magnesium, mg.")
+    ] = None,
+    compound: Annotated[
+        float | None, typer.Option("--compound", help="The compound as weighed, mg.")
+    ] = None,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """Compound, elemental, glycine, estimated absorbed and share of the upper limits."""
+    ev = load_evidence()
+    report = dose_report(ev, find_form(form, ev), elemental_mg=elemental, compound_mg=compound)
+    if as_json:
+        print_json(report)
+        return
+    view = View(lang)
+    _ = view._
+    table = Table(title=f"{view.text(ev.form(report.form).name)}", show_header=False)
+    table.add_column()
+    table.add_column(justify="right")
+    table.add_row(_("compound"), _mg(report.compound_mg))
+    table.add_row(_("elemental magnesium"), _mg(report.elemental_mg))
+    if report.glycine_mg is not None:
+        table.add_row(_("glycine"), _mg(report.glycine_mg))
+        table.add_row(_("glycine short of the 3 g trial dose"), _mg(report.glycine_gap_mg))
+    absorbed = (
+        _("not measured for this form")
+        if report.absorbed_mg_low is None
+        else f"{report.absorbed_mg_low:.0f}–{report.absorbed_mg_high:.0f} mg"
+    )
+    table.add_row(_("estimated absorbed"), absorbed)
+    if report.magnesium_from_main_form_share is not None:
+        table.add_row(
+            _("magnesium from the named form"), _pct(report.magnesium_from_main_form_share)
+        )
+    for region, share, limit in (
+        ("EU", report.upper_limit_share_eu, report.upper_limit_mg_eu),
+        ("US", report.upper_limit_share_us, report.upper_limit_mg_us),
+    ):
+        if share is not None:
+            table.add_row(
+                _("share of the {region} upper limit ({limit:.0f} mg)").format(
+                    region=region, limit=limit
+                ),
+                _pct(share),
+            )
+    view.console.print(table)
+    for note in report.notes:
+        view.console.print(view.text(note))
+    view.console.print("" + _("Sources") + f": {view.cite(report.citations)}")
+
+
+# --- label ---------------------------------------------------------------------------------
+
+
+def _read_document(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError as error:
+        raise InputError("FILE", "no such file", value=str(path)) from error
+    except (UnicodeDecodeError, IsADirectoryError) as error:
+        raise InputError("FILE", "not a UTF-8 text file", value=str(path)) from error
+
+
+@app.command("label")
+def label_command(
+    file: Annotated[Path, typer.Argument(help="A label written as YAML or JSON.")],
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """Analyse a supplement label: magnesium, glycine, pathways, evidence doses, limits, cost."""
+    label = parse_document(_read_document(file), Label)
+    report = analyse_label(label)
+    if as_json:
+        print_json(report)
+        return
+    _render_label(View(lang), report)
+
+
+def _render_label(view: View, report: LabelReport) -> None:
+    _ = view._
+    ev = load_evidence()
+    table = Table(
+        title=escape(report.name) + (f" — {escape(report.serving)}" if report.serving else "")
+    )
+    for header in (_("ingredient"), _("amount"), _("magnesium"), _("glycine"), _("trial dose")):
+        table.add_column(header)
+    for item in report.ingredients:
+        trial = (
+            f"{_mg(item.evidence_dose_mg)} ({_pct(item.share_of_evidence_dose)})"
+            if item.evidence_dose_mg
+            else "—"
+        )
+        table.add_row(
+            escape(item.name) + ("" if item.key else " [dim](" + _("not analysed") + ")[/]"),
+            _mg(item.amount_mg),
+            _mg(item.elemental_mg),
+            _mg(item.glycine_mg),
+            trial,
+        )
+    table.add_row(
+        "[bold]" + _("per serving") + "[/]",
+        "",
+        f"[bold]{_mg(report.elemental_mg)}[/]",
+        f"[bold]{_mg(report.glycine_mg)}[/]",
+        "",
+    )
+    out = view.console
+    out.print(table)
+    if report.absorbed_mg_low is not None:
+        absorbed = f"{report.absorbed_mg_low:.0f}–{report.absorbed_mg_high:.0f} mg"
+        if not report.absorption_complete:
+            absorbed += " " + _("(forms without a measured figure left out)")
+        out.print("" + _("estimated absorbed") + f": {absorbed}")
+    pathways = ", ".join(view.text(ev.pathway(p).name) for p in report.pathways) or "—"
+    out.print("" + _("Pathways") + f": {pathways}")
+    for region, share in (("EU", report.upper_limit_share_eu), ("US", report.upper_limit_share_us)):
+        if share is not None:
+            out.print(
+                _("share of the {region} upper limit").format(region=region) + f": {_pct(share)}"
+            )
+    if report.cost_per_100mg_elemental is not None:
+        out.print(
+            _("cost per 100 mg magnesium")
+            + f": {report.cost_per_100mg_elemental:.2f} {report.currency}"
+        )
+    if report.cost_per_100mg_absorbed_low is not None:
+        out.print(
+            _("cost per 100 mg absorbed")
+            + f": {report.cost_per_100mg_absorbed_low:.2f}"
+            + f"–{report.cost_per_100mg_absorbed_high:.2f} {report.currency}"
+        )
+    for item in report.ingredients:
+        for note in item.notes:
+            out.print(f"• {escape(item.name)}: {view.text(note)}")
+    for note in report.notes:
+        out.print(f"[yellow]![/] {view.text(note)}")
+    out.print("" + _("Sources") + f": {view.cite(report.citations)}")
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+
+@app.command("evidence")
+def evidence_command(
+    topic: Annotated[
+        str | None, typer.Argument(help="A topic, form or companion; none lists the topics.")
+    ] = None,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """The studies behind a topic, with their key figures and verdicts."""
+    ev = load_evidence()
+    if topic is None:
+        counts = topics(ev)
+        if as_json:
+            print_json(counts)
+            return
+        view = View(lang)
+        table = Table(title=view._("Topics"))
+        table.add_column(view._("topic"))
+        table.add_column(view._("references"), justify="right")
+        for name, count in counts.items():
+            table.add_row(name, str(count))
+        view.console.print(table)
+        return
+    key = resolve_topic(topic, ev)
+    references = references_for(key, ev)
+    corrections = corrections_for(key, ev)
+    if as_json:
+        print_json(
+            {
+                "topic": key,
+                "references": [r.model_dump(mode="json") for r in references],
+                "corrections": [c.model_dump(mode="json") for c in corrections],
+            }
+        )
+        return
+    view = View(lang)
+    for reference in references:
+        _print_reference(view, reference)
+    _print_corrections(view, corrections)
+
+
+def _print_reference(view: View, r: Reference) -> None:
+    _ = view._
+    ids = " ".join(
+        part
+        for part in (
+            f"PMID {r.pmid}" if r.pmid else "",
+            f"doi:{r.doi}" if r.doi else "",
+            r.citation or "",
+        )
+        if part
+    )
+    flag = "" if r.verified else " [yellow](" + _("details unverified") + ")[/]"
+    view.console.print(
+        f"\n[bold]{escape(r.authors)} ({r.year})[/] {escape(r.title)}. [i]{escape(r.journal)}[/] "
+        f"{escape(ids)} [dim][{r.key}][/]{flag}"
+    )
+    n = f", n={r.n}" if r.n else ""
+    view.console.print(f"{escape(r.design)}{n}. {view.text(r.summary)}")
+    for figure in r.key_figures:
+        view.console.print(f"  • {view.text(figure)}")
+    if r.verdict is not None:
+        view.console.print("  [bold yellow]" + _("Verdict") + f":[/] {view.text(r.verdict)}")
+
+
+def main() -> None:
+    app()

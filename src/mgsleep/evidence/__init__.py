@@ -1,0 +1,205 @@
+"""The evidence base: data files inside the package, validated once and cached."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from mgsleep.evidence.schema import (
+    BathProtocol,
+    Claim,
+    Companion,
+    Condition,
+    Correction,
+    Form,
+    Intakes,
+    Interaction,
+    Medicine,
+    MedicineClass,
+    Pathway,
+    Product,
+    Reference,
+    Strict,
+)
+
+__all__ = ["Evidence", "EvidenceError", "load_evidence"]
+
+_Keyed = TypeVar("_Keyed", bound=BaseModel)
+
+DATA_FILES: dict[str, str] = {
+    "references": "references.yaml",
+    "pathways": "pathways.yaml",
+    "forms": "forms.yaml",
+    "companions": "companions.yaml",
+    "intakes": "intakes.yaml",
+    "medicine_classes": "medicines.yaml",
+    "medicines": "medicines.yaml",
+    "interactions": "interactions.yaml",
+    "conditions": "interactions.yaml",
+    "bath": "bath.yaml",
+    "products": "products.yaml",
+    "claims": "claims.yaml",
+    "corrections": "claims.yaml",
+}
+
+
+class EvidenceError(ValueError):
+    """The shipped evidence data is inconsistent; a bug in the data, never user input."""
+
+
+class Evidence(Strict):
+    references: list[Reference] = Field(min_length=1)
+    pathways: list[Pathway] = Field(min_length=1)
+    forms: list[Form] = Field(min_length=1)
+    companions: list[Companion] = Field(min_length=1)
+    intakes: Intakes
+    medicine_classes: list[MedicineClass] = Field(min_length=1)
+    medicines: list[Medicine] = Field(min_length=1)
+    interactions: list[Interaction] = Field(min_length=1)
+    conditions: list[Condition] = Field(min_length=1)
+    bath: BathProtocol
+    products: list[Product] = Field(min_length=1)
+    claims: list[Claim] = Field(min_length=1)
+    corrections: list[Correction] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Evidence:
+        problems = list(_cross_reference_problems(self))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Lookups: the lists are small, so a scan keeps the model immutable and simple.
+    def reference(self, key: str) -> Reference:
+        return _by_key(self.references, key)
+
+    def form(self, key: str) -> Form:
+        return _by_key(self.forms, key)
+
+    def companion(self, key: str) -> Companion:
+        return _by_key(self.companions, key)
+
+    def pathway(self, key: str) -> Pathway:
+        return _by_key(self.pathways, key)
+
+    def medicine_class(self, key: str) -> MedicineClass:
+        return _by_key(self.medicine_classes, key)
+
+    def condition(self, key: str) -> Condition:
+        return _by_key(self.conditions, key)
+
+    def interaction(self, key: str) -> Interaction:
+        return _by_key(self.interactions, key)
+
+    def claim(self, key: str) -> Claim:
+        return _by_key(self.claims, key)
+
+    def product(self, key: str) -> Product:
+        return _by_key(self.products, key)
+
+
+def _by_key(items: list[_Keyed], key: str) -> _Keyed:
+    for item in items:
+        if getattr(item, "key", None) == key:
+            return item
+    raise KeyError(key)
+
+
+def all_citations(node: Any) -> Iterator[str]:
+    """Every citation key anywhere below `node` (a model, list or dict)."""
+    if isinstance(node, BaseModel):
+        node = node.model_dump()
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == "cite" and isinstance(value, list):
+                yield from value
+            else:
+                yield from all_citations(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from all_citations(item)
+
+
+def _cross_reference_problems(ev: Evidence) -> Iterator[str]:
+    for name in DATA_FILES:
+        items = getattr(ev, name)
+        if isinstance(items, list):
+            keys = [getattr(item, "key", None) for item in items]
+            duplicates = {k for k in keys if k is not None and keys.count(k) > 1}
+            if duplicates:
+                yield f"{name}: duplicate keys {sorted(duplicates)}"
+    reference_keys = {r.key for r in ev.references}
+    for name in DATA_FILES:
+        if name == "references":
+            continue
+        for key in all_citations(getattr(ev, name)):
+            if key not in reference_keys:
+                yield f"{name}: dangling citation key {key!r}"
+    pathway_keys = {p.key for p in ev.pathways}
+    form_keys = {f.key for f in ev.forms}
+    companion_keys = {c.key for c in ev.companions}
+    class_keys = {c.key for c in ev.medicine_classes}
+    for form in ev.forms:
+        yield from _unknown(f"form {form.key} pathways", form.pathways, pathway_keys)
+        if form.blend_with is not None:
+            yield from _unknown(f"form {form.key} blend_with", [form.blend_with], form_keys)
+    for companion in ev.companions:
+        yield from _unknown(f"companion {companion.key}", companion.pathways, pathway_keys)
+        for caution in companion.cautions:
+            yield from _unknown(
+                f"companion {companion.key} caution", caution.medicine_classes, class_keys
+            )
+    for medicine in ev.medicines:
+        yield from _unknown(f"medicine {medicine.key}", medicine.classes, class_keys)
+    for interaction in ev.interactions:
+        yield from _unknown(
+            f"interaction {interaction.key}", interaction.medicine_classes, class_keys
+        )
+    for salt in ev.bath.salts:
+        yield from _unknown("bath salt", [salt.form], form_keys)
+    for product in ev.products:
+        for ingredient in product.ingredients:
+            if ingredient.form is not None:
+                yield from _unknown(f"product {product.key}", [ingredient.form], form_keys)
+            if ingredient.companion is not None:
+                yield from _unknown(
+                    f"product {product.key}", [ingredient.companion], companion_keys
+                )
+    yield from _clashing_medicine_names(ev.medicines)
+
+
+def _unknown(where: str, used: list[str], known: set[str]) -> Iterator[str]:
+    for key in used:
+        if key not in known:
+            yield f"{where}: unknown key {key!r}"
+
+
+def _clashing_medicine_names(medicines: list[Medicine]) -> Iterator[str]:
+    owner: dict[str, str] = {}
+    for medicine in medicines:
+        for name in medicine.names:
+            folded = name.casefold()
+            if owner.setdefault(folded, medicine.key) != medicine.key:
+                yield f"medicine name {name!r} belongs to {owner[folded]} and {medicine.key}"
+
+
+def _read_data_file(filename: str) -> Any:
+    text = resources.files("mgsleep.evidence").joinpath("data", filename).read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@functools.cache
+def load_evidence() -> Evidence:
+    """Load and validate every data file once per process."""
+    documents = {filename: _read_data_file(filename) for filename in set(DATA_FILES.values())}
+    # Each data file is a mapping whose top-level keys are Evidence field names.
+    raw = {field: documents[filename].get(field) for field, filename in DATA_FILES.items()}
+    try:
+        return Evidence.model_validate(raw)
+    except ValidationError as error:
+        raise EvidenceError(f"the evidence data is invalid:\n{error}") from error

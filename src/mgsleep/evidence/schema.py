@@ -1,0 +1,330 @@
+"""Strict models for the evidence base.
+
+Every number a person will read lives in a model that carries `cite` (citation keys into
+`references.yaml`); the loader refuses a dangling key and a test refuses a number without
+a source. People-facing text is always a `Text` with Dutch and English side by side.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mgsleep.i18n import Lang as Lang
+from mgsleep.i18n import Text as Text
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Citations = list[str]
+
+
+class Level(StrEnum):
+    """A rating; `unknown` where no source rates the form, rather than a neutral guess."""
+
+    low = "low"
+    moderate = "moderate"
+    high = "high"
+    unknown = "unknown"
+
+
+class Severity(StrEnum):
+    stop = "stop"
+    caution = "caution"
+    info = "info"
+
+
+class EvidenceStrength(StrEnum):
+    very_low = "very_low"
+    low = "low"
+    moderate = "moderate"
+    high = "high"
+
+
+class Route(StrEnum):
+    oral = "oral"
+    bath = "bath"
+
+
+class Quantity(Strict):
+    """A cited amount. `value` None means the source names the thing but not the amount."""
+
+    value: float | None = Field(default=None, ge=0)
+    low: float | None = Field(default=None, ge=0)
+    high: float | None = Field(default=None, ge=0)
+    unit: str = Field(min_length=1)
+    cite: Citations = Field(min_length=1)
+    verified: bool = True
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> Quantity:
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        return self
+
+
+# --- references -------------------------------------------------------------------------
+
+
+class Reference(Strict):
+    """A study, review, label, guideline or fact sheet. It is its own source."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    authors: str = Field(min_length=1)
+    year: int = Field(ge=1900, le=2100)
+    title: str = Field(min_length=1)
+    journal: str = Field(min_length=1, description="journal, publisher or regulator")
+    pmid: str | None = Field(default=None, pattern=r"^[0-9]+$")
+    doi: str | None = Field(default=None, pattern=r"^10\.")
+    url: str | None = None
+    citation: str | None = Field(default=None, description="volume, issue and pages")
+    design: str = Field(min_length=1, description="e.g. RCT, meta-analysis, label, fact sheet")
+    n: int | None = Field(default=None, ge=1)
+    population: Text | None = None
+    key_figures: list[Text] = Field(default_factory=list)
+    summary: Text
+    verdict: Text | None = Field(
+        default=None, description="one line, where the source article overstates this source"
+    )
+    verified: bool = Field(description="bibliographic details confirmed in a primary source")
+    cited_by_article: bool = False
+    topics: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> Reference:
+        if self.verified and not (self.pmid or self.doi or self.url or self.citation):
+            raise ValueError(f"{self.key}: a verified reference needs a PMID, DOI, URL or citation")
+        return self
+
+
+# --- pathways, forms, companions ----------------------------------------------------------
+
+
+class Pathway(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Text
+    description: Text
+    cite: Citations = Field(min_length=1)
+
+
+class Absorption(Strict):
+    """One measured fractional absorption, with what it was measured in."""
+
+    percent: Quantity
+    population: Text
+    dose_mg: Quantity | None = None
+    method: Text
+
+
+class Correction(Strict):
+    """Where the source article says one thing and the research found another."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    topic: str = Field(pattern=KEY_PATTERN)
+    article_says: Text
+    research_found: Text
+    subjects: list[str] = Field(
+        default_factory=list, description="keys of the forms, companions or conditions concerned"
+    )
+    cite: Citations = Field(min_length=1)
+
+
+class Form(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Text
+    aliases: list[str] = Field(default_factory=list, description="names on labels, nl and en")
+    formula: str = Field(min_length=2, description="molmass formula of the anhydrous salt")
+    water_of_hydration: int = Field(default=0, ge=0, le=12)
+    glycine_per_formula_unit: int = Field(
+        default=0, ge=0, description="glycine molecules a formula unit releases"
+    )
+    blend_with: str | None = Field(
+        default=None, description="form key of a second magnesium source in a blend"
+    )
+    route: Route
+    absorption: list[Absorption] = Field(default_factory=list)
+    absorption_comparability: Text
+    gi_tolerance: Level
+    laxative_tendency: Level
+    price_class: Level
+    best_for: Text
+    consider: Text
+    pathways: list[str] = Field(default_factory=list)
+    cite: Citations = Field(min_length=1)
+
+
+class CompanionCaution(Strict):
+    medicine_classes: list[str] = Field(min_length=1)
+    severity: Severity
+    message: Text
+    management: Text
+    cite: Citations = Field(min_length=1)
+
+
+class Companion(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Text
+    aliases: list[str] = Field(default_factory=list)
+    formula: str | None = None
+    evidence_dose_mg: Quantity | None = Field(
+        description="the dose the trials used; None where no dose is recommended"
+    )
+    pathways: list[str] = Field(min_length=1)
+    evidence_strength: EvidenceStrength
+    effect: Text
+    timing: Text
+    recommended: bool = Field(description="False for what mgsleep never proposes (melatonin)")
+    cautions: list[CompanionCaution] = Field(default_factory=list)
+    cite: Citations = Field(min_length=1)
+
+
+# --- reference intakes ---------------------------------------------------------------------
+
+
+class LifeStage(StrEnum):
+    none = "none"
+    pregnant = "pregnant"
+    lactating = "lactating"
+
+
+class Sex(StrEnum):
+    any = "any"
+    female = "female"
+    male = "male"
+
+
+class Region(StrEnum):
+    eu = "eu"
+    us = "us"
+
+
+class Intake(Strict):
+    """A recommended intake (RDA or AI) for one age band, sex and life stage."""
+
+    age_from_y: float = Field(ge=0)
+    age_to_y: float | None = Field(default=None, gt=0, description="exclusive; None = no end")
+    sex: Sex
+    stage: LifeStage = LifeStage.none
+    kind: Literal["rda", "ai"]
+    region: Region
+    amount_mg: float = Field(gt=0)
+    cite: Citations = Field(min_length=1)
+
+
+class UpperLimit(Strict):
+    """Tolerable upper intake for supplemental magnesium. None = no limit set for that band."""
+
+    region: Region
+    age_from_y: float = Field(ge=0)
+    age_to_y: float | None = Field(default=None, gt=0)
+    limit_mg: float | None = Field(default=None, gt=0)
+    cite: Citations = Field(min_length=1)
+
+
+class Intakes(Strict):
+    recommended: list[Intake] = Field(min_length=1)
+    upper_limits: list[UpperLimit] = Field(min_length=1)
+    upper_limit_scope: Text
+    upper_limit_basis: Text
+    cite: Citations = Field(min_length=1)
+
+
+# --- medicines, interactions, conditions ---------------------------------------------------
+
+
+class MedicineClass(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Text
+    atc_prefixes: list[str] = Field(min_length=1)
+
+
+class Medicine(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    names: list[str] = Field(min_length=1, description="generic names, Dutch and English")
+    atc: str = Field(pattern=r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
+    classes: list[str] = Field(min_length=1)
+
+
+class Separation(Strict):
+    """Hours between a medicine and magnesium. Either may be None where no rule applies."""
+
+    medicine_before_mg_h: float | None = Field(default=None, ge=0)
+    medicine_after_mg_h: float | None = Field(default=None, ge=0)
+    cite: Citations = Field(min_length=1)
+
+
+class Interaction(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    medicine_classes: list[str] = Field(min_length=1)
+    severity: Severity
+    message: Text
+    management: Text
+    separation: Separation | None = None
+    verified: bool = True
+    cite: Citations = Field(min_length=1)
+
+
+class Condition(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Text
+    severity: Severity
+    message: Text
+    management: Text
+    egfr_below: Quantity | None = Field(
+        default=None, description="the threshold where the condition applies (kidney only)"
+    )
+    verified: bool = True
+    cite: Citations = Field(min_length=1)
+
+
+# --- bath, products, claims -----------------------------------------------------------------
+
+
+class BathSalt(Strict):
+    form: str
+    amount: Quantity
+    purpose: Text
+
+
+class BathProtocol(Strict):
+    before_bed_min: Quantity
+    water_temperature_c: Quantity
+    duration_min: Quantity
+    salts: list[BathSalt] = Field(min_length=1)
+    mechanism: Text
+    verdict: Text
+    cite: Citations = Field(min_length=1)
+
+
+class ProductIngredient(Strict):
+    name: Text
+    form: str | None = Field(default=None, description="form key, for magnesium")
+    companion: str | None = Field(default=None, description="companion key")
+    amount: Quantity
+
+
+class Product(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str
+    maker: str | None = None
+    approach: Literal["simple", "multi_pathway"]
+    ingredients: list[ProductIngredient] = Field(min_length=1)
+    why_the_article_chose_it: Text
+    note: Text
+    cite: Citations = Field(min_length=1)
+
+
+class Claim(Strict):
+    """A headline fact the product states, e.g. the pooled effect of magnesium on sleep."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    text: Text
+    figure: Quantity | None = None
+    cite: Citations = Field(min_length=1)
