@@ -7,7 +7,6 @@ what still needs Dutch. With --check it changes nothing and exits 1 when anythin
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "mgsleep"
 PO_FILE = SOURCE / "locale" / "nl" / "LC_MESSAGES" / "mgsleep.po"
-KEYWORDS = {**DEFAULT_KEYWORDS, "both": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "both": None, "fmt": None}
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 
@@ -44,14 +43,14 @@ def missing_translations(catalog: Catalog) -> list[str]:
 
 def main(argv: list[str]) -> int:
     current = existing()
+    before = {str(m.id) for m in current if m.id}
+    wanted = {str(m.id) for m in extracted() if m.id}
     current.update(extracted(), no_fuzzy_matching=True)
     # Obsolete messages are dropped: a catalog that grows forever hides what is really used.
     current.obsolete.clear()
     missing = missing_translations(current)
     if "--check" in argv:
-        buffer = io.BytesIO()
-        write_po(buffer, current, omit_header=False, sort_output=True, width=100)
-        stale = not PO_FILE.exists() or PO_FILE.read_bytes() != buffer.getvalue()
+        stale = before != wanted
         for message in missing:
             print(f"no Dutch for: {message!r}")
         if stale:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from mgsleep.evidence import DATA_FILES, Evidence, _read_data_file, all_citations
 from mgsleep.evidence.lookup import find_form, match_medicine
@@ -170,7 +171,7 @@ def test_every_number_has_a_source_beside_it(ev):
 def _texts(node: Any) -> list[Any]:
     if isinstance(node, Text):
         return [node]
-    if hasattr(node, "model_fields"):
+    if isinstance(node, BaseModel):
         return [t for name in type(node).model_fields for t in _texts(getattr(node, name))]
     if isinstance(node, list):
         return [t for item in node for t in _texts(item)]

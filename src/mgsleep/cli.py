@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,8 +28,12 @@ from mgsleep.evidence.lookup import (
     topics,
 )
 from mgsleep.evidence.schema import Reference
-from mgsleep.i18n import Lang, Text, default_lang, translations
+from mgsleep.i18n import Lang, Text, default_lang, format_number, translations
 from mgsleep.label import Label, LabelReport, analyse_label
+from mgsleep.plan import Plan, make_plan
+from mgsleep.profile import Profile, parse_clock
+from mgsleep.safety import Finding, screen
+from mgsleep.schedule import Timeline, evening, to_ical, to_text
 
 
 class _Group(TyperGroup):
@@ -56,7 +61,19 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, t
     return message
 
 
-CATALOG_WORDS = (N_("low"), N_("moderate"), N_("high"), N_("unknown"), N_("oral"), N_("bath"))
+CATALOG_WORDS = (
+    N_("low"),
+    N_("moderate"),
+    N_("high"),
+    N_("unknown"),
+    N_("oral"),
+    N_("bath"),
+    N_("stop"),
+    N_("caution"),
+    N_("info"),
+    N_("go"),
+    N_("very_low"),
+)
 
 
 class LangChoice(StrEnum):
@@ -84,8 +101,28 @@ class View:
     def text(self, text: Text | None) -> str:
         return "" if text is None else escape(text.get(self.lang))
 
+    def fmt(self, template: str, **values: Any) -> str:
+        """A translated template with numbers in the reader's notation."""
+        return format_number(self.lang, self._(template), **values)
+
+    def mg(self, value: float | None) -> str:
+        return "—" if value is None else format_number(self.lang, "{0:,.0f} mg", value)
+
+    def mg_range(self, low: float, high: float) -> str:
+        if round(low) == round(high):
+            return self.mg(low)
+        return format_number(self.lang, "{0:,.0f}–{1:,.0f} mg", low, high)
+
+    def pct(self, value: float | None, digits: int = 0) -> str:
+        return "—" if value is None else format_number(self.lang, f"{{0:.{digits}%}}", value)
+
+    def percent_range(self, low: float, high: float | None) -> str:
+        if high is None or low == high:
+            return format_number(self.lang, "{0:.1f}%", low)
+        return format_number(self.lang, "{0:.1f}–{1:.1f}%", low, high)
+
     def cite(self, keys: list[str]) -> str:
-        return "[dim][" + ", ".join(keys) + "][/]" if keys else ""
+        return "[dim]" + escape("[" + ", ".join(keys) + "]") + "[/]" if keys else ""
 
 
 def print_json(data: Any) -> None:
@@ -94,14 +131,6 @@ def print_json(data: Any) -> None:
     elif isinstance(data, list):
         data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _mg(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f} mg"
-
-
-def _pct(value: float | None, digits: int = 0) -> str:
-    return "—" if value is None else f"{value:.{digits}%}"
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -134,13 +163,13 @@ def forms_command(as_json: JsonOption = False, lang: LangOption = None) -> None:
         absorption = (
             _("not measured")
             if f.absorption_percent_low is None
-            else f"{f.absorption_percent_low:.1f}–{f.absorption_percent_high:.1f}%"
+            else view.percent_range(f.absorption_percent_low, f.absorption_percent_high)
         )
         table.add_row(
-            f"{view.text(f.name)}\n[dim]{f.key}[/]",
-            _pct(f.elemental_fraction, 1) if f.blend_with is None else _("blend"),
-            _mg(f.compound_mg_per_100mg_elemental) if f.blend_with is None else "—",
-            _mg(f.glycine_mg_per_100mg_elemental) if f.blend_with is None else "—",
+            f.key,
+            view.pct(f.elemental_fraction, 1) if f.blend_with is None else _("blend"),
+            view.mg(f.compound_mg_per_100mg_elemental) if f.blend_with is None else "—",
+            view.mg(f.glycine_mg_per_100mg_elemental) if f.blend_with is None else "—",
             absorption,
             _(f.gi_tolerance),
             _(f.laxative_tendency),
@@ -180,20 +209,22 @@ def form_command(
     out = view.console
     out.print(f"[bold]{view.text(form.name)}[/] [dim]({form.key})[/]")
     out.print(
-        _("Formula {formula}, {mass:.2f} g/mol, {pct:.2f}% magnesium by weight.").format(
+        view.fmt(
+            "Formula {formula}, {mass:.2f} g/mol, {pct:.2f}% magnesium by weight.",
             formula=facts.formula,
             mass=facts.molar_mass_g_per_mol,
             pct=facts.elemental_fraction * 100,
         )
         if form.blend_with is None
-        else _("A blend with {partner}; its make-up differs per product.").format(
-            partner=form.blend_with
+        else view.fmt(
+            "A blend with {partner}; its make-up differs per product.", partner=form.blend_with
         )
     )
     if facts.glycine_mg_per_100mg_elemental is not None and form.blend_with is None:
         out.print(
-            _("Every 100 mg magnesium comes with {glycine:.0f} mg glycine.").format(
-                glycine=facts.glycine_mg_per_100mg_elemental
+            view.fmt(
+                "Every 100 mg magnesium comes with {glycine:.0f} mg glycine.",
+                glycine=facts.glycine_mg_per_100mg_elemental,
             )
         )
     out.print("\n[bold]" + _("Absorption") + "[/]")
@@ -256,20 +287,20 @@ def dose_command(
     table = Table(title=f"{view.text(ev.form(report.form).name)}", show_header=False)
     table.add_column()
     table.add_column(justify="right")
-    table.add_row(_("compound"), _mg(report.compound_mg))
-    table.add_row(_("elemental magnesium"), _mg(report.elemental_mg))
+    table.add_row(_("compound"), view.mg(report.compound_mg))
+    table.add_row(_("elemental magnesium"), view.mg(report.elemental_mg))
     if report.glycine_mg is not None:
-        table.add_row(_("glycine"), _mg(report.glycine_mg))
-        table.add_row(_("glycine short of the 3 g trial dose"), _mg(report.glycine_gap_mg))
+        table.add_row(_("glycine"), view.mg(report.glycine_mg))
+        table.add_row(_("glycine short of the 3 g trial dose"), view.mg(report.glycine_gap_mg))
     absorbed = (
         _("not measured for this form")
-        if report.absorbed_mg_low is None
-        else f"{report.absorbed_mg_low:.0f}–{report.absorbed_mg_high:.0f} mg"
+        if report.absorbed_mg_low is None or report.absorbed_mg_high is None
+        else view.mg_range(report.absorbed_mg_low, report.absorbed_mg_high)
     )
     table.add_row(_("estimated absorbed"), absorbed)
     if report.magnesium_from_main_form_share is not None:
         table.add_row(
-            _("magnesium from the named form"), _pct(report.magnesium_from_main_form_share)
+            _("magnesium from the named form"), view.pct(report.magnesium_from_main_form_share)
         )
     for region, share, limit in (
         ("EU", report.upper_limit_share_eu, report.upper_limit_mg_eu),
@@ -277,10 +308,10 @@ def dose_command(
     ):
         if share is not None:
             table.add_row(
-                _("share of the {region} upper limit ({limit:.0f} mg)").format(
-                    region=region, limit=limit
+                view.fmt(
+                    "share of the {region} upper limit ({limit:.0f} mg)", region=region, limit=limit
                 ),
-                _pct(share),
+                view.pct(share),
             )
     view.console.print(table)
     for note in report.notes:
@@ -325,28 +356,28 @@ def _render_label(view: View, report: LabelReport) -> None:
         table.add_column(header)
     for item in report.ingredients:
         trial = (
-            f"{_mg(item.evidence_dose_mg)} ({_pct(item.share_of_evidence_dose)})"
+            f"{view.mg(item.evidence_dose_mg)} ({view.pct(item.share_of_evidence_dose)})"
             if item.evidence_dose_mg
             else "—"
         )
         table.add_row(
             escape(item.name) + ("" if item.key else " [dim](" + _("not analysed") + ")[/]"),
-            _mg(item.amount_mg),
-            _mg(item.elemental_mg),
-            _mg(item.glycine_mg),
+            view.mg(item.amount_mg),
+            view.mg(item.elemental_mg),
+            view.mg(item.glycine_mg),
             trial,
         )
     table.add_row(
         "[bold]" + _("per serving") + "[/]",
         "",
-        f"[bold]{_mg(report.elemental_mg)}[/]",
-        f"[bold]{_mg(report.glycine_mg)}[/]",
+        f"[bold]{view.mg(report.elemental_mg)}[/]",
+        f"[bold]{view.mg(report.glycine_mg)}[/]",
         "",
     )
     out = view.console
     out.print(table)
     if report.absorbed_mg_low is not None:
-        absorbed = f"{report.absorbed_mg_low:.0f}–{report.absorbed_mg_high:.0f} mg"
+        absorbed = view.mg_range(report.absorbed_mg_low, report.absorbed_mg_high or 0.0)
         if not report.absorption_complete:
             absorbed += " " + _("(forms without a measured figure left out)")
         out.print("" + _("estimated absorbed") + f": {absorbed}")
@@ -355,25 +386,203 @@ def _render_label(view: View, report: LabelReport) -> None:
     for region, share in (("EU", report.upper_limit_share_eu), ("US", report.upper_limit_share_us)):
         if share is not None:
             out.print(
-                _("share of the {region} upper limit").format(region=region) + f": {_pct(share)}"
+                view.fmt("share of the {region} upper limit", region=region)
+                + f": {view.pct(share)}"
             )
     if report.cost_per_100mg_elemental is not None:
         out.print(
             _("cost per 100 mg magnesium")
-            + f": {report.cost_per_100mg_elemental:.2f} {report.currency}"
+            + format_number(
+                view.lang, ": {0:.2f} {1}", report.cost_per_100mg_elemental, report.currency
+            )
         )
     if report.cost_per_100mg_absorbed_low is not None:
         out.print(
             _("cost per 100 mg absorbed")
-            + f": {report.cost_per_100mg_absorbed_low:.2f}"
-            + f"–{report.cost_per_100mg_absorbed_high:.2f} {report.currency}"
+            + format_number(
+                view.lang,
+                ": {0:.2f}–{1:.2f} {2}",
+                report.cost_per_100mg_absorbed_low,
+                report.cost_per_100mg_absorbed_high,
+                report.currency,
+            )
         )
     for item in report.ingredients:
         for note in item.notes:
             out.print(f"• {escape(item.name)}: {view.text(note)}")
     for note in report.notes:
         out.print(f"[yellow]![/] {view.text(note)}")
-    out.print("" + _("Sources") + f": {view.cite(report.citations)}")
+    out.print(_("Sources") + f": {view.cite(report.citations)}")
+
+
+# --- screen and plan --------------------------------------------------------------------
+
+
+def _read_profile(path: Path) -> Profile:
+    return parse_document(_read_document(path), Profile)
+
+
+def _finding_json(finding: Finding, lang: Lang) -> dict[str, Any]:
+    return {
+        "severity": finding.severity.value,
+        "code": finding.code,
+        "subject": finding.subject,
+        "message": finding.message.get(lang),
+        "management": finding.management.get(lang),
+        "citations": finding.citations,
+    }
+
+
+SEVERITY_STYLE = {"stop": "bold white on red", "caution": "bold black on yellow", "info": "bold"}
+
+
+def _print_findings(view: View, findings: list[Finding]) -> None:
+    _ = view._
+    if not findings:
+        view.console.print(_("No safety findings."))
+    for finding in findings:
+        label = _(finding.severity.value).upper()
+        style = SEVERITY_STYLE[finding.severity.value]
+        view.console.print(
+            f"[{style}] {label} [/] {view.text(finding.message)}\n"
+            f"    → {view.text(finding.management)} {view.cite(finding.citations)}"
+        )
+
+
+@app.command("screen")
+def screen_command(
+    profile_file: Annotated[
+        Path, typer.Argument(metavar="PROFILE", help="A profile written as YAML or JSON.")
+    ],
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """The safety screen: conditions, medicines and supplements against magnesium.
+
+    Exits 0 even with a stop finding: that is an answer, not an error.
+    """
+    findings = screen(_read_profile(profile_file))
+    view = View(lang)
+    if as_json:
+        print_json({"findings": [_finding_json(f, view.lang) for f in findings]})
+        return
+    _print_findings(view, findings)
+
+
+@app.command("plan")
+def plan_command(
+    profile_file: Annotated[
+        Path, typer.Argument(metavar="PROFILE", help="A profile written as YAML or JSON.")
+    ],
+    bedtime: Annotated[
+        str | None, typer.Option("--bedtime", help="Usual bedtime HH:MM (default: profile's).")
+    ] = None,
+    ics: Annotated[
+        Path | None, typer.Option("--ics", help="Write the evening schedule as an .ics file.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="First evening, YYYY-MM-DD (default: today).")
+    ] = None,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """Findings first, then the plan with its reasons, then the evening on the clock."""
+    profile = _read_profile(profile_file)
+    if bedtime is not None:
+        profile = profile.model_copy(update={"bedtime": _clock_option(bedtime)})
+    first_evening = _date_option(start, "--start") if start else date.today()
+    plan = make_plan(profile, start=first_evening)
+    timeline = evening(plan, night=first_evening)
+    view = View(lang)
+    if ics is not None:
+        days = 7 * (plan.expectations.evaluate_after_weeks if plan.expectations else 4)
+        ics.write_bytes(to_ical(timeline, view.lang, days=days))
+    if as_json:
+        print_json(_plan_json(plan, timeline, view.lang))
+        return
+    _render_plan(view, plan, timeline)
+    if ics is not None:
+        view.console.print(view.fmt("Calendar written to {path}", path=ics))
+
+
+def _clock_option(value: str) -> time:
+    try:
+        return parse_clock(value)
+    except ValueError as error:
+        raise InputError("--bedtime", str(error), value=value) from error
+
+
+def _date_option(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise InputError(field, "expected a date YYYY-MM-DD", value=value) from error
+
+
+def _plan_json(plan: Plan, timeline: Timeline, lang: Lang) -> dict[str, Any]:
+    return {
+        "verdict": plan.verdict.value,
+        "findings": [_finding_json(f, lang) for f in plan.findings],
+        "form": plan.form,
+        "elemental_mg": plan.elemental_mg,
+        "compound_mg": plan.compound_mg,
+        "glycine_mg_total": plan.glycine_mg_total,
+        "glycine_topup_mg": plan.glycine_topup_mg,
+        "companions": [
+            {
+                "key": c.key,
+                "dose_mg": c.dose_mg,
+                "pathways": c.pathways,
+                "evidence_strength": c.evidence_strength.value,
+            }
+            for c in plan.companions
+        ],
+        "timeline": [
+            {
+                "start": e.start.isoformat(),
+                "end": e.end.isoformat(),
+                "kind": e.kind,
+                "what": e.what.get(lang),
+            }
+            for e in timeline.entries
+        ],
+        "conflicts": [c.message.get(lang) for c in timeline.conflicts],
+        "citations": plan.citations,
+        "plan": plan.model_dump(mode="json"),
+    }
+
+
+def _render_plan(view: View, plan: Plan, timeline: Timeline) -> None:
+    _ = view._
+    out = view.console
+    _print_findings(view, plan.findings)
+    out.print("\n[bold]" + _("Verdict") + f": {_(plan.verdict.value).upper()}[/]")
+    for question in plan.doctor_questions:
+        out.print(f"• {view.text(question.text)} {view.cite(question.citations)}")
+    if plan.form_choice is not None:
+        out.print("\n[bold]" + _("Form") + f": {view.text(plan.form_choice.name)}[/]")
+        for reason in plan.form_choice.reasons:
+            out.print(f"  {view.text(reason.text)} {view.cite(reason.citations)}")
+        for alternative in plan.form_choice.alternatives:
+            out.print(f"  [dim]– {view.text(alternative.reason.text)}[/]")
+    sections = [
+        *(plan.dose.reasons if plan.dose else []),
+        *([plan.glycine.reason] if plan.glycine else []),
+        *(c.reason for c in plan.companions),
+        *(c.reason for c in plan.excluded_companions),
+        *([*plan.bath.salts, plan.bath.verdict] if plan.bath else []),
+        *([plan.expectations.reason] if plan.expectations else []),
+        *plan.context,
+    ]
+    out.print()
+    for reason in sections:
+        out.print(f"• {view.text(reason.text)} {view.cite(reason.citations)}")
+    if plan.companions:
+        out.print("\n[bold]" + _("Companions") + "[/]")
+        for c in plan.companions:
+            out.print(f"  {view.text(c.name)}: {c.dose_mg:.0f} mg ({_(c.evidence_strength.value)})")
+    out.print("\n[bold]" + _("This evening") + "[/]")
+    out.print(escape(to_text(timeline, view.lang)))
 
 
 # --- evidence ------------------------------------------------------------------------------

@@ -35,12 +35,18 @@ def parse_document(text: str, model: type[M]) -> M:
 
 
 def _first_problem(error: ValidationError, node: yaml.Node | None) -> InputError:
-    problem = error.errors()[0]
+    problems = error.errors()
+    problem = problems[0]
     location = tuple(problem["loc"])
     field = ".".join(str(part) for part in location) or "document"
-    reason = problem["msg"]
+    reason = problem["msg"].removeprefix("Value error, ")
     if problem["type"] == "extra_forbidden":
-        reason = "unknown field"
+        unknown = [
+            ".".join(str(part) for part in p["loc"])
+            for p in problems
+            if p["type"] == "extra_forbidden"
+        ]
+        reason = "unknown field" if len(unknown) == 1 else "unknown fields: " + ", ".join(unknown)
     value = problem.get("input") if problem["type"] != "missing" else None
     if isinstance(value, dict | list):
         value = None

@@ -10,9 +10,10 @@ import functools
 import gettext
 import io
 import os
+import string
 from collections.abc import Mapping
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -51,6 +52,26 @@ def translations(lang: Lang) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+class _LocalFormatter(string.Formatter):
+    """str.format with the language's decimal comma: 1.42 -> 1,42 and 1,235 -> 1.235 in Dutch."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text: str = format(value, format_spec)
+        if self.lang == "nl" and isinstance(value, int | float) and not isinstance(value, bool):
+            return text.translate(_DUTCH_SEPARATORS)
+        return text
+
+
+_DUTCH_SEPARATORS = str.maketrans({".": ",", ",": "."})
+
+
+def format_number(lang: Lang, template: str, *args: Any, **values: Any) -> str:
+    return _LocalFormatter(lang).format(template, *args, **values)
+
+
 def both(message: str, **values: object) -> Text:
     """A catalog sentence in both languages, with `{name}` placeholders filled in.
 
@@ -61,7 +82,7 @@ def both(message: str, **values: object) -> Text:
 
     def render(lang: Lang) -> str:
         localised = {k: v.get(lang) if isinstance(v, Text) else v for k, v in values.items()}
-        return translations(lang).gettext(message).format(**localised)
+        return format_number(lang, translations(lang).gettext(message), **localised)
 
     return Text(nl=render("nl"), en=render("en"))
 

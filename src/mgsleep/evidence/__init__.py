@@ -26,6 +26,7 @@ from mgsleep.evidence.schema import (
     Reference,
     Strict,
 )
+from mgsleep.names import build_index
 
 __all__ = ["Evidence", "EvidenceError", "load_evidence"]
 
@@ -73,6 +74,19 @@ class Evidence(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    # Name indexes, built once per Evidence: what people type -> keys.
+    @functools.cached_property
+    def form_index(self) -> dict[str, str]:
+        return build_index((f.key, (f.name.nl, f.name.en, *f.aliases)) for f in self.forms)
+
+    @functools.cached_property
+    def companion_index(self) -> dict[str, str]:
+        return build_index((c.key, (c.name.nl, c.name.en, *c.aliases)) for c in self.companions)
+
+    @functools.cached_property
+    def medicine_index(self) -> dict[str, str]:
+        return build_index((m.key, m.names) for m in self.medicines)
 
     # Lookups: the lists are small, so a scan keeps the model immutable and simple.
     def reference(self, key: str) -> Reference:

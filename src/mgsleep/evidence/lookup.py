@@ -2,61 +2,45 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Literal
 
 from mgsleep.evidence import Evidence, all_citations, load_evidence
 from mgsleep.evidence.schema import Companion, Correction, Form, Medicine, Reference
-from mgsleep.names import build_index, fold, lookup, resolve
+from mgsleep.names import fold, lookup, resolve
 
 IngredientKind = Literal["form", "companion"]
 
 
-@functools.cache
-def _form_index(ev: Evidence) -> dict[str, str]:
-    return build_index((f.key, (f.name.nl, f.name.en, *f.aliases)) for f in ev.forms)
-
-
-@functools.cache
-def _companion_index(ev: Evidence) -> dict[str, str]:
-    return build_index((c.key, (c.name.nl, c.name.en, *c.aliases)) for c in ev.companions)
-
-
-@functools.cache
-def _medicine_index(ev: Evidence) -> dict[str, str]:
-    return build_index((m.key, m.names) for m in ev.medicines)
-
-
 def find_form(name: str, ev: Evidence | None = None, *, field: str = "form") -> Form:
     ev = ev or load_evidence()
-    key = resolve(_form_index(ev), name, field=field, valid=(f.key for f in ev.forms))
+    key = resolve(ev.form_index, name, field=field, valid=(f.key for f in ev.forms))
     return ev.form(key)
 
 
 def find_companion(name: str, ev: Evidence | None = None, *, field: str = "name") -> Companion:
     ev = ev or load_evidence()
-    key = resolve(_companion_index(ev), name, field=field, valid=(c.key for c in ev.companions))
+    key = resolve(ev.companion_index, name, field=field, valid=(c.key for c in ev.companions))
     return ev.companion(key)
 
 
 def match_ingredient(name: str, ev: Evidence) -> tuple[IngredientKind, str] | None:
     """A label ingredient is a magnesium form or a companion, tried in that order."""
-    form_key = lookup(_form_index(ev), name)
+    form_key = lookup(ev.form_index, name)
     if form_key is not None:
         return "form", form_key
-    companion_key = lookup(_companion_index(ev), name)
+    companion_key = lookup(ev.companion_index, name)
     if companion_key is not None:
         return "companion", companion_key
     return None
 
 
 def ingredient_index(ev: Evidence) -> dict[str, str]:
-    return {**_companion_index(ev), **_form_index(ev)}
+    return {**ev.companion_index, **ev.form_index}
 
 
 def match_medicine(name: str, ev: Evidence | None = None) -> Medicine | None:
     ev = ev or load_evidence()
-    key = lookup(_medicine_index(ev), name)
+    key = lookup(ev.medicine_index, name)
     return None if key is None else next(m for m in ev.medicines if m.key == key)
 
 
@@ -83,7 +67,7 @@ def resolve_topic(topic: str, ev: Evidence | None = None) -> str:
     """A topic, form or companion name as typed -> its key, or an error listing the valid ones."""
     ev = ev or load_evidence()
     known = topics(ev)
-    index = {fold(t): t for t in known} | _form_index(ev) | _companion_index(ev)
+    index = {fold(t): t for t in known} | ev.form_index | ev.companion_index
     return resolve(index, topic, field="topic", valid=known)
 
 

@@ -63,6 +63,12 @@ class Quantity(Strict):
     verified: bool = True
     note: Text | None = None
 
+    def point(self) -> float | None:
+        """The single figure to plan with: the value, else the lower bound of the range."""
+        if self.value is not None:
+            return self.value
+        return self.low if self.low is not None else self.high
+
     @model_validator(mode="after")
     def _range_is_ordered(self) -> Quantity:
         if self.low is not None and self.high is not None and self.low > self.high:

@@ -1,0 +1,397 @@
+"""The evening on the clock: bath, magnesium and companions, medicines kept apart.
+
+Times are worked out in UTC and shown in the person's zone, so "60 minutes before bed" is
+60 real minutes on the nights the clocks change, and a bedtime after midnight falls on the
+next calendar day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import icalendar
+from pydantic import BaseModel, ConfigDict, Field
+
+from mgsleep.evidence import Evidence, load_evidence
+from mgsleep.evidence.schema import Separation
+from mgsleep.i18n import Lang, Text, both
+from mgsleep.plan import MagnesiumDose, Plan, Verdict
+from mgsleep.profile import MedicineEntry
+
+EntryKind = Literal[
+    "bath", "magnesium", "glycine", "companion", "medicine", "no_magnesium", "bedtime"
+]
+INTAKE_KINDS: frozenset[str] = frozenset({"magnesium", "glycine", "companion"})
+CALENDAR_KINDS: frozenset[str] = frozenset({"bath", "magnesium", "glycine", "companion", "bedtime"})
+
+# A bedtime before noon is taken as after midnight: the night's evening is the day before.
+NOON = time(12, 0)
+# How far from the usual window the magnesium may move to stay clear of a medicine.
+SEARCH_BEFORE_BED = timedelta(hours=4)
+SEARCH_STEP = timedelta(minutes=5)
+# Medicines shown on the evening's timeline: half a day either side of bedtime.
+HORIZON = timedelta(hours=12)
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    end: datetime
+    kind: EntryKind
+    what: Text
+    citations: list[str] = Field(default_factory=list)
+
+
+class Conflict(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    medicine: str
+    message: Text
+    citations: list[str]
+
+
+class Timeline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    night: date
+    timezone: str
+    bedtime: datetime
+    entries: list[TimelineEntry]
+    conflicts: list[Conflict]
+    notes: list[Text]
+
+    def has_intake(self) -> bool:
+        return any(e.kind in INTAKE_KINDS for e in self.entries)
+
+
+def local_datetime(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock time on a day; a time the spring change skips moves forward past the gap."""
+    naive = datetime.combine(day, clock).replace(tzinfo=zone)
+    return naive.astimezone(UTC).astimezone(zone)
+
+
+def _bed(night: date, bedtime: time, zone: ZoneInfo) -> datetime:
+    day = night + timedelta(days=1) if bedtime < NOON else night
+    return local_datetime(day, bedtime, zone)
+
+
+def _before(bed: datetime, minutes: float) -> datetime:
+    zone = bed.tzinfo
+    return (bed.astimezone(UTC) - timedelta(minutes=minutes)).astimezone(zone)
+
+
+def _at(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(UTC).astimezone(zone)
+
+
+def evening(
+    plan: Plan,
+    bedtime: time | None = None,
+    medicines: list[MedicineEntry] | None = None,
+    *,
+    night: date,
+    ev: Evidence | None = None,
+) -> Timeline:
+    """The timeline of one evening; `night` is the calendar date the evening starts on."""
+    ev = ev or load_evidence()
+    zone = ZoneInfo(plan.timezone)
+    bed = _bed(night, bedtime or plan.bedtime, zone)
+    entries: list[TimelineEntry] = [
+        TimelineEntry(start=bed, end=bed, kind="bedtime", what=both("Lights out"))
+    ]
+    rules = _separation_rules(plan, medicines)
+    blocked = _blocked_intervals(rules, night, zone)
+    entries += _medicine_entries(rules, night, zone, bed)
+    conflicts = [_unplaced(name, sep) for name, sep, times in rules if not times]
+    notes: list[Text] = []
+    if plan.verdict is not Verdict.stop:
+        entries += _bath_entry(plan, bed)
+        slot, moved_from = _intake_slot(ev, bed, blocked)
+        if plan.dose is not None and slot is None:
+            conflicts += _intake_conflicts(ev, rules, night, zone, bed)
+        elif plan.dose is not None and plan.form_choice is not None and slot is not None:
+            entries.append(_magnesium_entry(plan.dose, plan.form_choice.name, slot))
+            if moved_from is not None:
+                notes.append(_moved_note(slot, moved_from))
+        default = _default_slot(ev, bed)
+        entries += _glycine_and_companions(plan, slot or default)
+    return Timeline(
+        night=night,
+        timezone=plan.timezone,
+        bedtime=bed,
+        entries=sorted(entries, key=lambda e: (e.start, e.kind != "bedtime")),
+        conflicts=conflicts,
+        notes=notes,
+    )
+
+
+# --- medicines ------------------------------------------------------------------------------
+
+Rule = tuple[str, Separation, list[time]]
+
+
+def _separation_rules(plan: Plan, medicines: list[MedicineEntry] | None) -> list[Rule]:
+    """(medicine name, separation, clock times) for each medicine magnesium must keep from."""
+    override = {m.name.casefold(): m.times for m in medicines or []}
+    rules: list[Rule] = []
+    for finding in plan.findings:
+        if finding.separation is None or finding.subject is None:
+            continue
+        times = override.get(finding.subject.casefold(), finding.medicine_times)
+        rules.append((finding.subject, finding.separation, list(times)))
+    return rules
+
+
+def _doses(times: list[time], night: date, zone: ZoneInfo) -> list[datetime]:
+    # A daily medicine is taken the day before, that day and the next: all can collide.
+    return [
+        local_datetime(night + timedelta(days=offset), clock, zone)
+        for offset in (-1, 0, 1, 2)
+        for clock in times
+    ]
+
+
+def _forbidden(dose: datetime, separation: Separation) -> tuple[datetime, datetime]:
+    """Magnesium may not fall strictly inside this interval around one medicine dose."""
+    utc = dose.astimezone(UTC)
+    after = timedelta(hours=separation.medicine_after_mg_h or 0)
+    before = timedelta(hours=separation.medicine_before_mg_h or 0)
+    return utc - after, utc + before
+
+
+def _blocked_intervals(
+    rules: list[Rule], night: date, zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    return [
+        _forbidden(dose, separation)
+        for _name, separation, times in rules
+        for dose in _doses(times, night, zone)
+    ]
+
+
+def _medicine_entries(
+    rules: list[Rule], night: date, zone: ZoneInfo, bed: datetime
+) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for name, separation, times in rules:
+        for dose in _doses(times, night, zone):
+            if abs(dose - bed) > HORIZON:
+                continue
+            start, end = _forbidden(dose, separation)
+            entries.append(
+                TimelineEntry(
+                    start=dose,
+                    end=dose,
+                    kind="medicine",
+                    what=Text(nl=name, en=name),
+                    citations=list(separation.cite),
+                )
+            )
+            if end > start:
+                entries.append(
+                    TimelineEntry(
+                        start=_at(start, zone),
+                        end=_at(end, zone),
+                        kind="no_magnesium",
+                        what=both("No magnesium: keep it apart from {name}", name=name),
+                        citations=list(separation.cite),
+                    )
+                )
+    return entries
+
+
+def _unplaced(name: str, separation: Separation) -> Conflict:
+    return Conflict(
+        medicine=name,
+        message=both(
+            "{name} must be kept apart from magnesium, but no time is given for it. Add the "
+            "times you take it, so the evening can be planned around it.",
+            name=name,
+        ),
+        citations=list(separation.cite),
+    )
+
+
+# --- the intake slot ------------------------------------------------------------------------
+
+
+def _window_minutes(ev: Evidence) -> tuple[float, float]:
+    figure = ev.claim("intake_window").figure
+    low = figure.low if figure and figure.low is not None else 30.0
+    high = figure.high if figure and figure.high is not None else 60.0
+    return low, high
+
+
+def _default_slot(ev: Evidence, bed: datetime) -> tuple[datetime, datetime]:
+    low, high = _window_minutes(ev)
+    return _before(bed, high), _before(bed, low)
+
+
+def _intake_slot(
+    ev: Evidence, bed: datetime, blocked: list[tuple[datetime, datetime]]
+) -> tuple[tuple[datetime, datetime] | None, tuple[datetime, datetime] | None]:
+    """The usual window if it is clear, else the nearest clear one of the same length."""
+    default_start, default_end = _default_slot(ev, bed)
+    length = default_end - default_start
+    zone = bed.tzinfo
+    earliest = bed.astimezone(UTC) - SEARCH_BEFORE_BED
+    latest = bed.astimezone(UTC) - length
+    base = default_start.astimezone(UTC)
+    candidates: list[datetime] = []
+    moment = earliest
+    while moment <= latest:
+        candidates.append(moment)
+        moment += SEARCH_STEP
+    for start in sorted(candidates, key=lambda c: (abs(c - base), c < base)):
+        end = start + length
+        if all(end <= lo or start >= hi for lo, hi in blocked):
+            slot = (start.astimezone(zone), end.astimezone(zone))
+            moved = None if start == base else (default_start, default_end)
+            return slot, moved
+    return None, None
+
+
+def _intake_conflicts(
+    ev: Evidence, rules: list[Rule], night: date, zone: ZoneInfo, bed: datetime
+) -> list[Conflict]:
+    default_start, default_end = _default_slot(ev, bed)
+    conflicts = []
+    for name, separation, times in rules:
+        for dose in _doses(times, night, zone):
+            lo, hi = _forbidden(dose, separation)
+            if lo < default_end.astimezone(UTC) and hi > default_start.astimezone(UTC):
+                conflicts.append(
+                    Conflict(
+                        medicine=name,
+                        message=both(
+                            "{name} at {clock} leaves no time for magnesium this evening. Ask "
+                            "your pharmacist whether you can take {name} at another time, or "
+                            "pause magnesium while you take it.",
+                            name=name,
+                            clock=dose.strftime("%H:%M"),
+                        ),
+                        citations=list(separation.cite),
+                    )
+                )
+                break
+    return conflicts
+
+
+def _moved_note(slot: tuple[datetime, datetime], usual: tuple[datetime, datetime]) -> Text:
+    return both(
+        "Magnesium moved to {start}–{end} (usually {usual_start}–{usual_end}) to keep it apart "
+        "from your medicines.",
+        start=slot[0].strftime("%H:%M"),
+        end=slot[1].strftime("%H:%M"),
+        usual_start=usual[0].strftime("%H:%M"),
+        usual_end=usual[1].strftime("%H:%M"),
+    )
+
+
+# --- what goes in the slot ------------------------------------------------------------------
+
+
+def _bath_entry(plan: Plan, bed: datetime) -> list[TimelineEntry]:
+    if plan.bath is None:
+        return []
+    bath = plan.bath
+    return [
+        TimelineEntry(
+            start=_before(bed, bath.before_bed_min_high),
+            end=_before(bed, bath.before_bed_min_low),
+            kind="bath",
+            what=both(
+                "Warm bath or shower, {low:g}–{high:g} °C, at least {minutes:g} minutes; start "
+                "it in this window.",
+                low=bath.temperature_c_low,
+                high=bath.temperature_c_high,
+                minutes=bath.duration_min,
+            ),
+            citations=bath.verdict.citations,
+        )
+    ]
+
+
+def _magnesium_entry(
+    dose: MagnesiumDose, form_name: Text, slot: tuple[datetime, datetime]
+) -> TimelineEntry:
+    return TimelineEntry(
+        start=slot[0],
+        end=slot[1],
+        kind="magnesium",
+        what=both(
+            "Magnesium: {elemental:.0f} mg as {form} ({compound:.2f} g)",
+            elemental=dose.elemental_mg,
+            form=form_name,
+            compound=dose.compound_mg / 1000,
+        ),
+        citations=dose.reasons[0].citations,
+    )
+
+
+def _glycine_and_companions(plan: Plan, slot: tuple[datetime, datetime]) -> list[TimelineEntry]:
+    entries = []
+    if plan.glycine is not None and plan.glycine.topup_mg > 0:
+        entries.append(
+            TimelineEntry(
+                start=slot[0],
+                end=slot[1],
+                kind="glycine",
+                what=both("Glycine powder: {mg:.0f} mg", mg=plan.glycine.topup_mg),
+                citations=plan.glycine.reason.citations,
+            )
+        )
+    for companion in plan.companions:
+        entries.append(
+            TimelineEntry(
+                start=slot[0],
+                end=slot[1],
+                kind="companion",
+                what=both("{name}: {mg:.0f} mg", name=companion.name, mg=companion.dose_mg),
+                citations=companion.reason.citations,
+            )
+        )
+    return entries
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def to_text(timeline: Timeline, lang: Lang) -> str:
+    """A printable evening, one line an entry, then conflicts and notes."""
+    lines = []
+    for entry in timeline.entries:
+        clock = entry.start.strftime("%H:%M")
+        if entry.end != entry.start:
+            clock += "–" + entry.end.strftime("%H:%M")
+        lines.append(f"{clock:<12} {entry.what.get(lang)}")
+    lines += [f"! {c.message.get(lang)}" for c in timeline.conflicts]
+    lines += [f"* {n.get(lang)}" for n in timeline.notes]
+    return "\n".join(lines) + "\n"
+
+
+def to_ical(timeline: Timeline, lang: Lang, *, days: int) -> bytes:
+    """RFC 5545: one daily-recurring event per evening step, for the length of the trial."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//mgsleep//evening schedule//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "mgsleep")
+    stamp = datetime.combine(timeline.night, time(0, 0), tzinfo=UTC)
+    for index, entry in enumerate(e for e in timeline.entries if e.kind in CALENDAR_KINDS):
+        event = icalendar.Event()
+        event.add("uid", f"{timeline.night.isoformat()}-{index}-{entry.kind}@mgsleep")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", entry.start)
+        end = entry.end if entry.end > entry.start else entry.start + timedelta(minutes=5)
+        event.add("dtend", end)
+        event.add("summary", entry.what.get(lang))
+        if entry.citations:
+            event.add("description", "mgsleep: " + ", ".join(entry.citations))
+        event.add("rrule", {"freq": "daily", "count": days})
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    ical: bytes = calendar.to_ical()
+    return ical
