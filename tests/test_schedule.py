@@ -1,0 +1,138 @@
+"""The evening on the clock: after midnight, both clock changes, iCalendar round trip."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from mgsleep.plan import make_plan
+from mgsleep.profile import MedicineEntry, Profile
+from mgsleep.schedule import evening, local_datetime, to_ical, to_text
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def _plan(**overrides: object):
+    profile = Profile.model_validate(
+        {"age": 45, "sex": "male", "complaints": ["falling_asleep"], "bath": True, **overrides}
+    )
+    return make_plan(profile, start=date(2026, 3, 28))
+
+
+def _entry(timeline, kind):
+    return next(e for e in timeline.entries if e.kind == kind)
+
+
+def _real_minutes(earlier: datetime, later: datetime) -> float:
+    return (later.astimezone(UTC) - earlier.astimezone(UTC)).total_seconds() / 60
+
+
+def test_an_ordinary_evening():
+    timeline = evening(_plan(bedtime="22:30"), night=date(2026, 1, 14))
+    magnesium = _entry(timeline, "magnesium")
+    bath = _entry(timeline, "bath")
+    assert magnesium.start == datetime(2026, 1, 14, 21, 30, tzinfo=AMSTERDAM)
+    assert magnesium.end == datetime(2026, 1, 14, 22, 0, tzinfo=AMSTERDAM)
+    assert (bath.start.hour, bath.start.minute) == (20, 30)  # 2 h before bed
+    assert (bath.end.hour, bath.end.minute) == (21, 30)  # 1 h before bed
+
+
+def test_a_bedtime_after_midnight_falls_on_the_next_day():
+    timeline = evening(_plan(bedtime="01:00"), night=date(2026, 1, 14))
+    assert timeline.bedtime == datetime(2026, 1, 15, 1, 0, tzinfo=AMSTERDAM)
+    magnesium = _entry(timeline, "magnesium")
+    assert magnesium.start == datetime(2026, 1, 15, 0, 0, tzinfo=AMSTERDAM)
+    bath = _entry(timeline, "bath")
+    assert bath.start == datetime(2026, 1, 14, 23, 0, tzinfo=AMSTERDAM)
+
+
+def test_spring_forward_keeps_real_minutes():
+    # 29 March 2026: clocks go from 02:00 to 03:00. Bed at 03:00 CEST is 01:00 UTC.
+    timeline = evening(_plan(bedtime="03:00"), night=date(2026, 3, 28))
+    bed = timeline.bedtime
+    magnesium = _entry(timeline, "magnesium")
+    assert bed.utcoffset() == timedelta(hours=2)
+    assert _real_minutes(magnesium.start, bed) == 60
+    assert magnesium.start.strftime("%H:%M %z") == "01:00 +0100"  # one wall-clock hour is skipped
+    assert _real_minutes(_entry(timeline, "bath").start, bed) == 120
+
+
+def test_a_bedtime_the_spring_change_skips_moves_forward():
+    timeline = evening(_plan(bedtime="02:30"), night=date(2026, 3, 28))
+    assert timeline.bedtime.strftime("%H:%M %z") == "03:30 +0200"
+
+
+def test_fall_back_keeps_real_minutes():
+    # 25 October 2026: clocks go from 03:00 back to 02:00; 02:30 happens twice.
+    timeline = evening(_plan(bedtime="02:30"), night=date(2026, 10, 24))
+    bed = timeline.bedtime
+    magnesium = _entry(timeline, "magnesium")
+    assert _real_minutes(magnesium.start, bed) == 60
+    assert _real_minutes(magnesium.end, bed) == 30
+    assert _real_minutes(_entry(timeline, "bath").start, bed) == 120
+
+
+def test_a_medicine_across_the_spring_change_is_kept_apart_in_real_hours():
+    plan = _plan(bedtime="23:30", medicines=[{"name": "ciprofloxacin", "times": ["21:00"]}])
+    timeline = evening(plan, night=date(2026, 3, 28))
+    magnesium = [e for e in timeline.entries if e.kind == "magnesium"]
+    # 21:00 + 2 h must pass before magnesium; 23:00-23:30 is the nearest clear window
+    assert [e.start.strftime("%H:%M") for e in magnesium] == ["23:00"]
+    assert timeline.notes
+
+
+def test_medicine_times_passed_in_override_the_profile():
+    plan = _plan(bedtime="22:30", medicines=[{"name": "ciprofloxacin", "times": ["08:00"]}])
+    timeline = evening(
+        plan,
+        medicines=[MedicineEntry(name="ciprofloxacin", times=[time(21, 0)])],
+        night=date(2026, 1, 14),
+    )
+    assert timeline.conflicts
+    assert not [e for e in timeline.entries if e.kind == "magnesium"]
+
+
+def test_a_medicine_without_times_is_reported():
+    plan = _plan(medicines=[{"name": "doxycycline"}])
+    timeline = evening(plan, night=date(2026, 1, 14))
+    assert "no time is given" in timeline.conflicts[0].message.en
+
+
+def test_local_datetime_handles_gaps():
+    moment = local_datetime(date(2026, 3, 29), time(2, 15), AMSTERDAM)
+    assert moment.strftime("%H:%M %z") == "03:15 +0200"
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_ical_round_trip(lang):
+    timeline = evening(_plan(bedtime="22:30"), night=date(2026, 3, 27))
+    calendar = icalendar.Calendar.from_ical(to_ical(timeline, lang, days=28))
+    events = list(calendar.walk("VEVENT"))
+    kinds = {str(e.get("uid")).split("-")[-1].split("@")[0] for e in events}
+    assert kinds == {"bath", "magnesium", "glycine", "bedtime"}
+    assert list(calendar.walk("VTIMEZONE"))
+    magnesium = next(e for e in events if "magnesium@" in str(e.get("uid")))
+    start = magnesium.decoded("dtstart")
+    assert start == datetime(2026, 3, 27, 21, 30, tzinfo=AMSTERDAM)
+    assert str(start.tzinfo) == "Europe/Amsterdam"
+    assert magnesium.get("rrule")["COUNT"] == [28]
+    assert magnesium.get("rrule")["FREQ"] == ["DAILY"]
+    summary = str(magnesium.get("summary"))
+    assert summary.startswith("Magnesium: 200 mg als" if lang == "nl" else "Magnesium: 200 mg as")
+
+
+def test_stop_plan_has_no_intake_in_the_calendar():
+    plan = _plan(kidney_disease=True)
+    timeline = evening(plan, night=date(2026, 1, 14))
+    calendar = icalendar.Calendar.from_ical(to_ical(timeline, "en", days=28))
+    summaries = [str(e.get("summary")) for e in calendar.walk("VEVENT")]
+    assert summaries == ["Lights out"]
+
+
+def test_text_export_in_both_languages():
+    timeline = evening(_plan(bedtime="22:30"), night=date(2026, 1, 14))
+    assert "21:30–22:00" in to_text(timeline, "en")
+    assert "Licht uit" in to_text(timeline, "nl")
