@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from datetime import date, time
-from enum import StrEnum
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from typer.core import TyperGroup
 
+from mgsleep.cli_common import (
+    InputErrorGroup,
+    JsonOption,
+    LangOption,
+    View,
+    clock_option,
+    date_option,
+    print_json,
+    read_document,
+)
+from mgsleep.cli_diary import diary_app
 from mgsleep.documents import parse_document
 from mgsleep.dose import dose_report, form_facts
-from mgsleep.errors import InputError
 from mgsleep.evidence import load_evidence
 from mgsleep.evidence.lookup import (
     corrections_for,
@@ -28,109 +32,20 @@ from mgsleep.evidence.lookup import (
     topics,
 )
 from mgsleep.evidence.schema import Reference
-from mgsleep.i18n import Lang, Text, default_lang, format_number, translations
+from mgsleep.i18n import Lang, format_number
 from mgsleep.label import Label, LabelReport, analyse_label
 from mgsleep.plan import Plan, make_plan
-from mgsleep.profile import Profile, parse_clock
+from mgsleep.profile import Profile
 from mgsleep.safety import Finding, screen
 from mgsleep.schedule import Timeline, evening, to_ical, to_text
 
-
-class _Group(TyperGroup):
-    """Turns a person's mistake into one clear line on stderr and exit code 2, no traceback."""
-
-    def invoke(self, ctx: Any) -> Any:  # the base class types it with a private Context
-        try:
-            return super().invoke(ctx)
-        except InputError as error:
-            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}")
-            raise typer.Exit(code=2) from error
-
-
 app = typer.Typer(
-    cls=_Group,
+    cls=InputErrorGroup,
     help="Magnesium for sleep: forms, doses, labels and the evidence behind them.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
-    """Marks a word for the catalog whose value arrives at run time (a level or a route)."""
-    return message
-
-
-CATALOG_WORDS = (
-    N_("low"),
-    N_("moderate"),
-    N_("high"),
-    N_("unknown"),
-    N_("oral"),
-    N_("bath"),
-    N_("stop"),
-    N_("caution"),
-    N_("info"),
-    N_("go"),
-    N_("very_low"),
-)
-
-
-class LangChoice(StrEnum):
-    nl = "nl"
-    en = "en"
-
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-LangOption = Annotated[
-    LangChoice | None,
-    typer.Option("--lang", help="Language for people: nl or en (default: from the locale)."),
-]
-
-
-class View:
-    """What a command needs to speak: the language, a console and the translations."""
-
-    def __init__(self, lang: LangChoice | None) -> None:
-        self.lang: Lang = (
-            default_lang() if lang is None else ("nl" if lang is LangChoice.nl else "en")
-        )
-        self.console = Console(highlight=False)
-        self._ = translations(self.lang).gettext
-
-    def text(self, text: Text | None) -> str:
-        return "" if text is None else escape(text.get(self.lang))
-
-    def fmt(self, template: str, **values: Any) -> str:
-        """A translated template with numbers in the reader's notation."""
-        return format_number(self.lang, self._(template), **values)
-
-    def mg(self, value: float | None) -> str:
-        return "—" if value is None else format_number(self.lang, "{0:,.0f} mg", value)
-
-    def mg_range(self, low: float, high: float) -> str:
-        if round(low) == round(high):
-            return self.mg(low)
-        return format_number(self.lang, "{0:,.0f}–{1:,.0f} mg", low, high)
-
-    def pct(self, value: float | None, digits: int = 0) -> str:
-        return "—" if value is None else format_number(self.lang, f"{{0:.{digits}%}}", value)
-
-    def percent_range(self, low: float, high: float | None) -> str:
-        if high is None or low == high:
-            return format_number(self.lang, "{0:.1f}%", low)
-        return format_number(self.lang, "{0:.1f}–{1:.1f}%", low, high)
-
-    def cite(self, keys: list[str]) -> str:
-        return "[dim]" + escape("[" + ", ".join(keys) + "]") + "[/]" if keys else ""
-
-
-def print_json(data: Any) -> None:
-    if isinstance(data, BaseModel):
-        data = data.model_dump(mode="json")
-    elif isinstance(data, list):
-        data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -322,15 +237,6 @@ def dose_command(
 # --- label ---------------------------------------------------------------------------------
 
 
-def _read_document(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except FileNotFoundError as error:
-        raise InputError("FILE", "no such file", value=str(path)) from error
-    except (UnicodeDecodeError, IsADirectoryError) as error:
-        raise InputError("FILE", "not a UTF-8 text file", value=str(path)) from error
-
-
 @app.command("label")
 def label_command(
     file: Annotated[Path, typer.Argument(help="A label written as YAML or JSON.")],
@@ -338,7 +244,7 @@ def label_command(
     lang: LangOption = None,
 ) -> None:
     """Analyse a supplement label: magnesium, glycine, pathways, evidence doses, limits, cost."""
-    label = parse_document(_read_document(file), Label)
+    label = parse_document(read_document(file), Label)
     report = analyse_label(label)
     if as_json:
         print_json(report)
@@ -419,7 +325,7 @@ def _render_label(view: View, report: LabelReport) -> None:
 
 
 def _read_profile(path: Path) -> Profile:
-    return parse_document(_read_document(path), Profile)
+    return parse_document(read_document(path), Profile)
 
 
 def _finding_json(finding: Finding, lang: Lang) -> dict[str, Any]:
@@ -489,8 +395,8 @@ def plan_command(
     """Findings first, then the plan with its reasons, then the evening on the clock."""
     profile = _read_profile(profile_file)
     if bedtime is not None:
-        profile = profile.model_copy(update={"bedtime": _clock_option(bedtime)})
-    first_evening = _date_option(start, "--start") if start else date.today()
+        profile = profile.model_copy(update={"bedtime": clock_option(bedtime, "--bedtime")})
+    first_evening = date_option(start, "--start") if start else date.today()
     plan = make_plan(profile, start=first_evening)
     timeline = evening(plan, night=first_evening)
     view = View(lang)
@@ -503,20 +409,6 @@ def plan_command(
     _render_plan(view, plan, timeline)
     if ics is not None:
         view.console.print(view.fmt("Calendar written to {path}", path=ics))
-
-
-def _clock_option(value: str) -> time:
-    try:
-        return parse_clock(value)
-    except ValueError as error:
-        raise InputError("--bedtime", str(error), value=value) from error
-
-
-def _date_option(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise InputError(field, "expected a date YYYY-MM-DD", value=value) from error
 
 
 def _plan_json(plan: Plan, timeline: Timeline, lang: Lang) -> dict[str, Any]:
@@ -651,6 +543,9 @@ def _print_reference(view: View, r: Reference) -> None:
         view.console.print(f"  • {view.text(figure)}")
     if r.verdict is not None:
         view.console.print("  [bold yellow]" + _("Verdict") + f":[/] {view.text(r.verdict)}")
+
+
+app.add_typer(diary_app, name="diary")
 
 
 def main() -> None:

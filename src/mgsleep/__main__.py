@@ -1,0 +1,3 @@
+from mgsleep.cli import main
+
+main()

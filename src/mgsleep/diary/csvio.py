@@ -1,0 +1,148 @@
+"""The generic diary CSV (one night a row): text in, nights or per-row errors out, and back.
+
+The columns are a contract shared with the template in `examples/` and the importers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from mgsleep.diary.night import NightEntry, SideEffect
+from mgsleep.errors import InputError
+
+COLUMNS = (
+    "date",
+    "in_bed",
+    "lights_out",
+    "sleep_latency_min",
+    "awakenings",
+    "waso_min",
+    "final_wake",
+    "out_of_bed",
+    "quality",
+    "magnesium_mg",
+    "intake_time",
+    "bath",
+    "side_effects",
+    "notes",
+)
+REQUIRED = ("date", "in_bed", "lights_out", "sleep_latency_min", "final_wake", "out_of_bed")
+YES = {"yes", "ja", "y", "j", "true", "1"}
+NO = {"no", "nee", "n", "false", "0", ""}
+SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the line number in the file, header = 1
+    field: str
+    reason: str
+
+
+def parse_csv(text: str, *, timezone: str | None = None) -> Iterator[NightEntry | RowError]:
+    """Every data row as a night, or as an error naming its row and field; never raises for a
+    bad row. A bad header (unknown or missing columns) is an InputError: nothing can be read."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    _check_header(reader.fieldnames)
+    for row in reader:
+        number = reader.line_num
+        if not any((value or "").strip() for value in row.values()):
+            continue
+        yield _night(row, number, timezone)
+
+
+def _check_header(fieldnames: Iterable[str] | None) -> None:
+    names = [name.strip() for name in fieldnames or []]
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        raise InputError(
+            "header",
+            "unknown columns: " + ", ".join(unknown),
+            allowed="columns: " + ", ".join(COLUMNS),
+        )
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise InputError("header", "missing columns: " + ", ".join(missing))
+
+
+def _night(row: dict[str, str | None], number: int, timezone: str | None) -> NightEntry | RowError:
+    values = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+    try:
+        data: dict[str, object] = {k: v for k, v in values.items() if v != ""}
+        data["bath"] = _yes_no(values.get("bath", ""))
+        data["side_effects"] = _side_effects(values.get("side_effects", ""))
+        if timezone is not None:
+            data["timezone"] = timezone
+        return NightEntry.model_validate(data)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = ".".join(str(p) for p in problem["loc"]) or _field_in(problem["msg"])
+        return RowError(
+            row=number, field=field, reason=problem["msg"].removeprefix("Value error, ")
+        )
+    except ValueError as error:
+        field, _, reason = str(error).partition(": ")
+        return RowError(row=number, field=field, reason=reason)
+
+
+def _field_in(message: str) -> str:
+    text = message.removeprefix("Value error, ")
+    head = text.split(":", 1)[0]
+    return head if head in COLUMNS else "row"
+
+
+def _yes_no(value: str) -> bool:
+    folded = value.strip().lower()
+    if folded in YES:
+        return True
+    if folded in NO:
+        return False
+    raise ValueError(f"bath: expected yes or no, got {value!r}")
+
+
+def _side_effects(value: str) -> list[SideEffect]:
+    tokens = [t.strip() for t in value.split(SEPARATOR) if t.strip()]
+    allowed = {e.value for e in SideEffect}
+    unknown = [t for t in tokens if t not in allowed]
+    if unknown:
+        raise ValueError(
+            f"side_effects: unknown {', '.join(unknown)}; use {', '.join(sorted(allowed))} "
+            f"separated by '{SEPARATOR}'"
+        )
+    return [SideEffect(t) for t in tokens]
+
+
+def _clock(value: object) -> str:
+    return "" if value is None else f"{value:%H:%M}"
+
+
+def to_csv(nights: Iterable[NightEntry]) -> str:
+    """The nights as the template's CSV, one row a night, in date order."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for night in sorted(nights, key=lambda n: n.date):
+        writer.writerow(
+            {
+                "date": night.date.isoformat(),
+                "in_bed": _clock(night.in_bed),
+                "lights_out": _clock(night.lights_out),
+                "sleep_latency_min": night.sleep_latency_min,
+                "awakenings": night.awakenings,
+                "waso_min": night.waso_min,
+                "final_wake": _clock(night.final_wake),
+                "out_of_bed": _clock(night.out_of_bed),
+                "quality": "" if night.quality is None else night.quality,
+                "magnesium_mg": "" if night.magnesium_mg is None else f"{night.magnesium_mg:g}",
+                "intake_time": _clock(night.intake_time),
+                "bath": "yes" if night.bath else "no",
+                "side_effects": SEPARATOR.join(e.value for e in night.side_effects),
+                "notes": night.notes or "",
+            }
+        )
+    return buffer.getvalue()
