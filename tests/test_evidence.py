@@ -81,8 +81,9 @@ MEDICINES = {
     "gabapentine": "N03AX12",
 }
 CONDITIONS = {"ckd", "heart_block", "bradycardia", "myasthenia_gravis", "pregnancy", "lactation"}
-# Counts fixed by chemistry, not by a source.
-STRUCTURAL_NUMBERS = {"water_of_hydration", "glycine_per_formula_unit"}
+# Counts fixed by chemistry, and a questionnaire's answer scale (its cited bands and thresholds
+# carry their sources), not by a source.
+STRUCTURAL_NUMBERS = {"water_of_hydration", "glycine_per_formula_unit", "item_min", "item_max"}
 
 
 def _raw() -> dict[str, Any]:

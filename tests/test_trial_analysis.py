@@ -118,3 +118,22 @@ def test_sixteen_nights_are_not_enough_either():
     latency = result.outcomes["sleep_latency_min"]
     assert latency.verdict is Verdict.not_enough_data
     assert latency.more_nights_needed == 26
+
+
+def test_the_isi_change_is_read_before_and_after_two_weeks_of_magnesium():
+    trial = protocol()
+    nights = diary(8, trial, 42)
+    before = (trial.magnesium_start - timedelta(days=1), 17)
+    too_early = (trial.magnesium_start + timedelta(days=5), 9)
+    after = (trial.magnesium_start + timedelta(days=27), 10)
+    result = analyse(
+        trial, nights, as_of=_last_night(trial, 42), isi_totals=[before, too_early, after]
+    )
+    change = result.questionnaire
+    assert change is not None
+    assert (change.first_total, change.last_total, change.change_points) == (17, 10, -7)
+    assert change.meaningful  # a drop of 6 or more (Yang 2009)
+    only_early = analyse(
+        trial, nights, as_of=_last_night(trial, 42), isi_totals=[before, too_early]
+    )
+    assert only_early.questionnaire is None

@@ -21,6 +21,8 @@ from mgsleep.cli_common import (
     read_document,
 )
 from mgsleep.cli_diary import diary_app
+from mgsleep.cli_isi import isi_command
+from mgsleep.cli_trial import trial_app
 from mgsleep.documents import parse_document
 from mgsleep.dose import dose_report, form_facts
 from mgsleep.evidence import load_evidence
@@ -546,6 +548,8 @@ def _print_reference(view: View, r: Reference) -> None:
 
 
 app.add_typer(diary_app, name="diary")
+app.add_typer(trial_app, name="trial")
+app.command("isi")(isi_command)
 
 
 def main() -> None:

@@ -27,7 +27,13 @@ from mgsleep.plan import make_plan
 from mgsleep.profile import Profile
 from mgsleep.schedule import evening
 from mgsleep.store.db import open_store, session_scope
-from mgsleep.store.repo import active_trial, get_nights, local_user_id, start_trial
+from mgsleep.store.repo import (
+    active_trial,
+    get_nights,
+    get_responses,
+    local_user_id,
+    start_trial,
+)
 from mgsleep.trial.analysis import TrialAnalysis, analyse
 from mgsleep.trial.protocol import Design, Outcome, TrialProtocol
 
@@ -135,7 +141,8 @@ def load_analysis(db: str | None, as_of: date) -> TrialAnalysis:
         if protocol is None:
             raise InputError("trial", "no trial started", allowed="run `mgsleep trial start`")
         nights = get_nights(session, owner)
-    return analyse(protocol, nights, as_of=as_of)
+        isi = [(r.taken_on, r.total) for r in get_responses(session, owner, "isi")]
+    return analyse(protocol, nights, as_of=as_of, isi_totals=isi)
 
 
 AsOfOption = Annotated[
@@ -207,3 +214,63 @@ def outcomes_json(analysis: TrialAnalysis) -> dict[str, Any]:
         },
         "analysis": analysis.model_dump(mode="json"),
     }
+
+
+@trial_app.command("report")
+def report_command(
+    as_of: AsOfOption = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Write the charts as PNG files in this folder.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """Per outcome: phase means, the difference with its interval, the verdict; charts."""
+    analysis = load_analysis(db, date_option(as_of, "--as-of") if as_of else date.today())
+    view = View(lang)
+    if as_json:
+        print_json(outcomes_json(analysis))
+        return
+    _print_outcomes(view, analysis)
+
+
+def _print_outcomes(view: View, analysis: TrialAnalysis) -> None:
+    _ = view._
+    table = Table(title=_("Trial report"))
+    for header in (
+        _("outcome"),
+        _("baseline"),
+        _("magnesium"),
+        _("difference (95% interval)"),
+        _("verdict"),
+    ):
+        table.add_column(header)
+    for name, result in analysis.outcomes.items():
+        interval = (
+            "—"
+            if result.difference is None or result.ci_low is None or result.ci_high is None
+            else view.fmt(
+                "{d:+.1f} ({low:+.1f} to {high:+.1f})",
+                d=result.difference,
+                low=result.ci_low,
+                high=result.ci_high,
+            )
+        )
+        table.add_row(
+            _(name),
+            "—" if result.baseline_mean is None else view.fmt("{v:.1f}", v=result.baseline_mean),
+            "—" if result.magnesium_mean is None else view.fmt("{v:.1f}", v=result.magnesium_mean),
+            interval,
+            _(result.verdict.value),
+        )
+    view.console.print(table)
+    if analysis.more_nights_needed:
+        view.console.print(
+            view.fmt(
+                "{count} more nights are needed for a verdict.", count=analysis.more_nights_needed
+            )
+        )

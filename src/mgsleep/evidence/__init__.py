@@ -23,6 +23,7 @@ from mgsleep.evidence.schema import (
     MedicineClass,
     Pathway,
     Product,
+    Questionnaire,
     Reference,
     Strict,
 )
@@ -46,6 +47,7 @@ DATA_FILES: dict[str, str] = {
     "products": "products.yaml",
     "claims": "claims.yaml",
     "corrections": "claims.yaml",
+    "questionnaires": "questionnaires.yaml",
 }
 
 
@@ -67,6 +69,7 @@ class Evidence(Strict):
     products: list[Product] = Field(min_length=1)
     claims: list[Claim] = Field(min_length=1)
     corrections: list[Correction] = Field(min_length=1)
+    questionnaires: list[Questionnaire] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Evidence:
@@ -115,6 +118,9 @@ class Evidence(Strict):
 
     def product(self, key: str) -> Product:
         return _by_key(self.products, key)
+
+    def questionnaire(self, key: str) -> Questionnaire:
+        return _by_key(self.questionnaires, key)
 
 
 def _by_key(items: list[_Keyed], key: str) -> _Keyed:

@@ -334,3 +334,88 @@ class Claim(Strict):
     text: Text
     figure: Quantity | None = None
     cite: Citations = Field(min_length=1)
+
+
+# --- questionnaires --------------------------------------------------------------------------
+
+
+class QuestionnaireItem(Strict):
+    """One item, described in our own words; never the instrument's published wording."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    text: Text
+    anchors: list[Text] = Field(
+        min_length=2, description="one label per score, from item_min to item_max"
+    )
+
+
+class ScoreBand(Strict):
+    """A range of totals, both ends inclusive, with what the source calls it."""
+
+    low: int = Field(ge=0)
+    high: int = Field(ge=0)
+    key: str = Field(pattern=KEY_PATTERN)
+    label: Text
+    cite: Citations = Field(min_length=1)
+
+
+class Questionnaire(Strict):
+    """A self-report instrument whose total is the sum of its items; higher is more severe."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Text
+    recall: Text = Field(description="the period the answers are about")
+    item_min: int = Field(ge=0)
+    item_max: int = Field(ge=1)
+    items: list[QuestionnaireItem] = Field(min_length=1)
+    bands: list[ScoreBand] = Field(min_length=1)
+    meaningful_change: Quantity = Field(description="the smallest drop in the total that matters")
+    remission_below: Quantity
+    case_cutoff: Quantity = Field(description="a total at or above this counts as a case")
+    licence_note: Text
+    cite: Citations = Field(min_length=1)
+
+    @property
+    def total_min(self) -> int:
+        return self.item_min * len(self.items)
+
+    @property
+    def total_max(self) -> int:
+        return self.item_max * len(self.items)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Questionnaire:
+        problems = [*self._anchor_problems(), *self._band_problems(), *self._threshold_problems()]
+        if problems:
+            raise ValueError(f"{self.key}: " + "; ".join(problems))
+        return self
+
+    def _anchor_problems(self) -> list[str]:
+        wanted = self.item_max - self.item_min + 1
+        return [
+            f"item {item.key} has {len(item.anchors)} anchors, expected {wanted}"
+            for item in self.items
+            if len(item.anchors) != wanted
+        ]
+
+    def _band_problems(self) -> list[str]:
+        bands = sorted(self.bands, key=lambda band: band.low)
+        problems = [
+            f"band {b.key} runs from {b.low} down to {b.high}" for b in bands if b.low > b.high
+        ]
+        expected_low = self.total_min
+        for band in bands:
+            if band.low != expected_low:
+                problems.append(f"band {band.key} starts at {band.low}, expected {expected_low}")
+            expected_low = band.high + 1
+        if expected_low != self.total_max + 1:
+            problems.append(f"the bands end at {expected_low - 1}, expected {self.total_max}")
+        return problems
+
+    def _threshold_problems(self) -> list[str]:
+        thresholds = {
+            "meaningful_change": self.meaningful_change,
+            "remission_below": self.remission_below,
+            "case_cutoff": self.case_cutoff,
+        }
+        return [f"{name} needs a value" for name, q in thresholds.items() if q.value is None]

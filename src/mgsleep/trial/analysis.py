@@ -22,7 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 import numpy as np
@@ -154,13 +154,16 @@ def analyse(
     nights: list[NightEntry],
     *,
     as_of: date,
+    isi_totals: Sequence[tuple[date, int]] = (),
     ev: Evidence | None = None,
 ) -> TrialAnalysis:
-    """Everything the report says, from the protocol and the nights logged until `as_of`."""
+    """Everything the report says, from the protocol, the nights logged until `as_of` and
+    any Insomnia Severity Index totals (date, points)."""
     ev = ev or load_evidence()
     inside = [(n, protocol.phase_of(n.date)) for n in nights if n.date <= as_of]
     counted = [(n, p) for n, p in inside if p in (Phase.baseline, Phase.magnesium)]
-    results = {o.value: _outcome(ev, protocol, counted, o) for o in Outcome}
+    measured = [(metrics(n), p) for n, p in sorted(counted, key=lambda item: item[0].date)]
+    results = {o.value: _outcome(ev, protocol, measured, o) for o in Outcome}
     primary = results[protocol.primary_outcome.value]
     phases = Counter(p.value for _, p in inside if p is not None)
     return TrialAnalysis(
@@ -175,10 +178,39 @@ def analyse(
         primary_outcome=protocol.primary_outcome,
         verdict=primary.verdict,
         more_nights_needed=primary.more_nights_needed,
+        questionnaire=_isi_change(ev, protocol, isi_totals, as_of),
         citations=sorted(
             {"cent2015", "carney2012", "mah2021"}
             | {c for o in Outcome for c in smallest_change(ev, o)[1]}
         ),
+    )
+
+
+# The ISI asks about the last two weeks: the "after" score needs two weeks of magnesium behind it.
+ISI_RECALL_DAYS = 14
+
+
+def _isi_change(
+    ev: Evidence, protocol: TrialProtocol, totals: Sequence[tuple[date, int]], as_of: date
+) -> QuestionnaireChange | None:
+    """The last score before magnesium against the last one after two weeks of it."""
+    before = [t for t in sorted(totals) if t[0] <= protocol.magnesium_start]
+    settled = protocol.magnesium_start + timedelta(days=ISI_RECALL_DAYS)
+    after = [t for t in sorted(totals) if settled <= t[0] <= as_of]
+    if not before or not after:
+        return None
+    isi = ev.questionnaire("isi")
+    smallest = isi.meaningful_change.point() or 0.0
+    points = after[-1][1] - before[-1][1]
+    return QuestionnaireChange(
+        instrument=isi.key,
+        first_date=before[-1][0],
+        first_total=before[-1][1],
+        last_date=after[-1][0],
+        last_total=after[-1][1],
+        change_points=points,
+        smallest_change=smallest,
+        meaningful=-points >= smallest,
     )
 
 
@@ -209,11 +241,11 @@ def _side_effects(counted: Sequence[tuple[NightEntry, Phase | None]]) -> dict[st
 
 
 def _series(
-    protocol: TrialProtocol, counted: Sequence[tuple[NightEntry, Phase | None]], outcome: Outcome
+    protocol: TrialProtocol, measured: Sequence[tuple[NightMetrics, Phase | None]], outcome: Outcome
 ) -> Series:
     rows = []
-    for night, phase in sorted(counted, key=lambda item: item[0].date):
-        value = outcome_value(metrics(night), outcome)
+    for night, phase in measured:
+        value = outcome_value(night, outcome)
         if value is not None:
             day = (night.date - protocol.baseline_start).days
             rows.append((day, 1.0 if phase is Phase.magnesium else 0.0, value))
@@ -224,10 +256,10 @@ def _series(
 def _outcome(
     ev: Evidence,
     protocol: TrialProtocol,
-    counted: Sequence[tuple[NightEntry, Phase | None]],
+    measured: Sequence[tuple[NightMetrics, Phase | None]],
     outcome: Outcome,
 ) -> OutcomeResult:
-    series = _series(protocol, counted, outcome)
+    series = _series(protocol, measured, outcome)
     lower_better = LOWER_IS_BETTER[outcome]
     mid, _ = smallest_change(ev, outcome)
     baseline_n = int((series.magnesium == 0).sum())
@@ -357,13 +389,13 @@ def _whiten(
     value: NDArray[np.float64], design: NDArray[np.float64], day: NDArray[np.float64], rho: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Prais-Winsten transform for AR(1) with gaps: each night minus rho**gap times the last."""
+    decay = np.power(rho, np.diff(day)) if rho else np.zeros(len(day) - 1)
+    # A gap so long that the correlation has vanished leaves the night as it is.
+    scale = np.sqrt((1 - rho**2) / np.maximum(1 - decay**2, 1e-12))
     y = np.empty_like(value)
     x = np.empty_like(design)
-    scale_first = math.sqrt(1 - rho**2)
-    y[0], x[0] = value[0] * scale_first, design[0] * scale_first
-    for i in range(1, len(value)):
-        decay = rho ** (day[i] - day[i - 1])
-        scale = math.sqrt((1 - rho**2) / (1 - decay**2)) if abs(decay) < 1 else 1.0
-        y[i] = (value[i] - decay * value[i - 1]) * scale
-        x[i] = (design[i] - decay * design[i - 1]) * scale
+    first = math.sqrt(1 - rho**2)
+    y[0], x[0] = value[0] * first, design[0] * first
+    y[1:] = (value[1:] - decay * value[:-1]) * scale
+    x[1:] = (design[1:] - decay[:, None] * design[:-1]) * scale[:, None]
     return y, x
