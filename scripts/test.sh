@@ -16,17 +16,24 @@ if ((${#missing[@]})); then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# pip repeats a warning for every local package index it skips; keep the real messages.
+pip_install() {
+  "$1" -m pip install -q "${@:2}" 2> >(grep -v '^WARNING: Location' >&2)
+}
+
 python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+pip_install .venv/bin/python --upgrade pip
+pip_install .venv/bin/python -e '.[test]'
 
 # The CLI must run from a plain install, without the test extras.
 python3 -m venv .venv-plain
-.venv-plain/bin/python -m pip install -q .
+pip_install .venv-plain/bin/python .
 .venv-plain/bin/mgsleep --help >/dev/null
 .venv-plain/bin/mgsleep dose --form bisglycinate --elemental 200 --json >/dev/null
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+# The storage tests must run against a real PostgreSQL here, not be skipped.
+export MGSLEEP_REQUIRE_POSTGRES=1
 .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""Storage: tables, migrations and repositories. The core never imports from here."""

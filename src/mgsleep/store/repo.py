@@ -1,0 +1,275 @@
+"""Repositories: typed functions over a Session that speak in core models, never rows.
+
+Every query is scoped by `owner_id`: one person can never read or overwrite another's data.
+The functions run inside the caller's transaction (see `db.session_scope`) and do not commit,
+so a command that writes several things keeps all of them or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from mgsleep.diary.night import NightEntry
+from mgsleep.store.tables import Night, ProfileRecord, QuestionnaireResponse, Trial, User
+from mgsleep.trial.protocol import TrialProtocol
+
+LOCAL_USERNAME = "local"
+
+
+# The names end in what happened, not "Error": callers treat both as outcomes to report.
+class DuplicateNight(Exception):  # noqa: N818
+    """A night for this date and source is already stored, and differs from the new one."""
+
+    def __init__(self, night_date: date, source: str) -> None:
+        self.night_date = night_date
+        self.source = source
+        super().__init__(
+            f"date: a night for {night_date.isoformat()} from {source!r} is already stored; "
+            "replace it to overwrite"
+        )
+
+
+class DuplicateResponse(Exception):  # noqa: N818
+    def __init__(self, instrument: str, taken_on: date) -> None:
+        self.instrument = instrument
+        self.taken_on = taken_on
+        super().__init__(
+            f"taken_on: a {instrument} response for {taken_on.isoformat()} is already "
+            "stored; replace it to overwrite"
+        )
+
+
+# ---- users ---------------------------------------------------------------------------------
+
+
+def local_user_id(session: Session) -> int:
+    """The CLI's single user, created on first use."""
+    user_id = session.scalar(select(User.id).where(User.username == LOCAL_USERNAME))
+    if user_id is not None:
+        return user_id
+    user = User(username=LOCAL_USERNAME)
+    session.add(user)
+    session.flush()
+    return user.id
+
+
+# ---- nights --------------------------------------------------------------------------------
+
+# NightEntry field -> column, where the names differ.
+_NIGHT_COLUMN_FOR_FIELD = {"date": "night_date"}
+
+
+def _night_columns(entry: NightEntry) -> dict[str, Any]:
+    values = entry.model_dump(mode="python")
+    values["side_effects"] = [str(effect) for effect in entry.side_effects]
+    return {_NIGHT_COLUMN_FOR_FIELD.get(name, name): value for name, value in values.items()}
+
+
+def _night_entry(row: Night) -> NightEntry:
+    values = {
+        name: getattr(row, _NIGHT_COLUMN_FOR_FIELD.get(name, name))
+        for name in NightEntry.model_fields
+    }
+    return NightEntry.model_validate(values)
+
+
+def _stored_night(session: Session, owner_id: int, night_date: date, source: str) -> Night | None:
+    return session.scalar(
+        select(Night).where(
+            Night.owner_id == owner_id, Night.night_date == night_date, Night.source == source
+        )
+    )
+
+
+def _overwrite(row: Night, entry: NightEntry) -> None:
+    for column, value in _night_columns(entry).items():
+        setattr(row, column, value)
+
+
+def add_night(session: Session, owner_id: int, entry: NightEntry, *, replace: bool = False) -> None:
+    stored = _stored_night(session, owner_id, entry.date, entry.source)
+    if stored is None:
+        session.add(Night(owner_id=owner_id, **_night_columns(entry)))
+    elif replace:
+        _overwrite(stored, entry)
+    else:
+        raise DuplicateNight(entry.date, entry.source)
+
+
+def get_nights(
+    session: Session,
+    owner_id: int,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    source: str | None = None,
+) -> list[NightEntry]:
+    """Nights by morning date, `start` and `end` both included."""
+    query = select(Night).where(Night.owner_id == owner_id)
+    if start is not None:
+        query = query.where(Night.night_date >= start)
+    if end is not None:
+        query = query.where(Night.night_date <= end)
+    if source is not None:
+        query = query.where(Night.source == source)
+    rows = session.scalars(query.order_by(Night.night_date, Night.source))
+    return [_night_entry(row) for row in rows]
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    replaced: int = 0
+    already_present: int = 0
+    # Dates whose stored night differed from the file's (and was overwritten, with replace).
+    conflicts: list[date] = field(default_factory=list)
+
+
+def import_nights(
+    session: Session, owner_id: int, entries: Iterable[NightEntry], *, replace: bool = False
+) -> ImportSummary:
+    """Store a file's nights; re-importing the same file adds nothing.
+
+    Without `replace`, the first night that differs from the stored one raises
+    DuplicateNight, and the caller's transaction rolls back the whole file. `entries` is
+    consumed one at a time, so a long export need not fit in memory.
+    """
+    summary = ImportSummary()
+    for entry in entries:
+        stored = _stored_night(session, owner_id, entry.date, entry.source)
+        if stored is None:
+            session.add(Night(owner_id=owner_id, **_night_columns(entry)))
+            summary.added += 1
+        elif _night_entry(stored) == entry:
+            summary.already_present += 1
+        elif replace:
+            _overwrite(stored, entry)
+            summary.replaced += 1
+            summary.conflicts.append(entry.date)
+        else:
+            raise DuplicateNight(entry.date, entry.source)
+    return summary
+
+
+# ---- questionnaires ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    instrument: str
+    taken_on: date
+    answers: tuple[int, ...]
+    total: int
+
+
+def add_response(
+    session: Session,
+    owner_id: int,
+    instrument: str,
+    taken_on: date,
+    answers: Sequence[int],
+    total: int,
+    *,
+    replace: bool = False,
+) -> None:
+    stored = session.scalar(
+        select(QuestionnaireResponse).where(
+            QuestionnaireResponse.owner_id == owner_id,
+            QuestionnaireResponse.instrument == instrument,
+            QuestionnaireResponse.taken_on == taken_on,
+        )
+    )
+    if stored is None:
+        session.add(
+            QuestionnaireResponse(
+                owner_id=owner_id,
+                instrument=instrument,
+                taken_on=taken_on,
+                answers=list(answers),
+                total=total,
+            )
+        )
+    elif replace:
+        stored.answers = list(answers)
+        stored.total = total
+    else:
+        raise DuplicateResponse(instrument, taken_on)
+
+
+def get_responses(session: Session, owner_id: int, instrument: str) -> list[StoredResponse]:
+    rows = session.scalars(
+        select(QuestionnaireResponse)
+        .where(
+            QuestionnaireResponse.owner_id == owner_id,
+            QuestionnaireResponse.instrument == instrument,
+        )
+        .order_by(QuestionnaireResponse.taken_on)
+    )
+    return [
+        StoredResponse(row.instrument, row.taken_on, tuple(row.answers), row.total) for row in rows
+    ]
+
+
+# ---- trials --------------------------------------------------------------------------------
+
+
+def start_trial(session: Session, owner_id: int, protocol: TrialProtocol) -> None:
+    """Make `protocol` the running trial; earlier ones stay, inactive, for their reports."""
+    # Deactivate first, in its own statement: the database allows one active trial per owner.
+    session.execute(
+        update(Trial).where(Trial.owner_id == owner_id, Trial.active).values(active=False)
+    )
+    session.add(
+        Trial(
+            owner_id=owner_id,
+            active=True,
+            baseline_start=protocol.baseline_start,
+            magnesium_start=protocol.magnesium_start,
+            end_date=protocol.end,
+            design=protocol.design.value,
+            washout_days=protocol.washout_days,
+            form=protocol.form,
+            dose_mg=protocol.dose_mg,
+            intake_time=protocol.intake_time,
+            primary_outcome=protocol.primary_outcome.value,
+        )
+    )
+
+
+def active_trial(session: Session, owner_id: int) -> TrialProtocol | None:
+    row = session.scalar(select(Trial).where(Trial.owner_id == owner_id, Trial.active))
+    if row is None:
+        return None
+    return TrialProtocol(
+        baseline_start=row.baseline_start,
+        magnesium_start=row.magnesium_start,
+        end=row.end_date,
+        design=row.design,
+        washout_days=row.washout_days,
+        form=row.form,
+        dose_mg=row.dose_mg,
+        intake_time=row.intake_time,
+        primary_outcome=row.primary_outcome,
+    )
+
+
+# ---- profile -------------------------------------------------------------------------------
+
+
+def save_profile(session: Session, owner_id: int, data: dict[str, Any]) -> None:
+    """Store the profile as entered; `data` must be JSON-ready (dates as ISO strings)."""
+    stored = session.scalar(select(ProfileRecord).where(ProfileRecord.owner_id == owner_id))
+    if stored is None:
+        session.add(ProfileRecord(owner_id=owner_id, data=dict(data)))
+    else:
+        stored.data = dict(data)
+
+
+def get_profile(session: Session, owner_id: int) -> dict[str, Any] | None:
+    return session.scalar(select(ProfileRecord.data).where(ProfileRecord.owner_id == owner_id))
