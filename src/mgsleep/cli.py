@@ -22,6 +22,7 @@ from mgsleep.cli_common import (
 )
 from mgsleep.cli_diary import diary_app
 from mgsleep.cli_isi import isi_command
+from mgsleep.cli_serve import serve_command
 from mgsleep.cli_trial import trial_app
 from mgsleep.documents import parse_document
 from mgsleep.dose import dose_report, form_facts
@@ -550,6 +551,7 @@ def _print_reference(view: View, r: Reference) -> None:
 app.add_typer(diary_app, name="diary")
 app.add_typer(trial_app, name="trial")
 app.command("isi")(isi_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mgsleep.diary.night import NightEntry
-from mgsleep.store.tables import Night, ProfileRecord, QuestionnaireResponse, Trial, User
+from mgsleep.store.tables import (
+    LoginAttempt,
+    Night,
+    ProfileRecord,
+    QuestionnaireResponse,
+    Trial,
+    User,
+)
 from mgsleep.trial.protocol import TrialProtocol
 
 LOCAL_USERNAME = "local"
@@ -273,3 +280,73 @@ def save_profile(session: Session, owner_id: int, data: dict[str, Any]) -> None:
 
 def get_profile(session: Session, owner_id: int) -> dict[str, Any] | None:
     return session.scalar(select(ProfileRecord.data).where(ProfileRecord.owner_id == owner_id))
+
+
+# ---- accounts (web) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    password_hash: str | None
+
+
+def _account(row: User) -> Account:
+    return Account(id=row.id, username=row.username, password_hash=row.password_hash)
+
+
+class UsernameTaken(Exception):  # noqa: N818 - an outcome to report, like DuplicateNight
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(f"username: {username!r} is taken")
+
+
+def create_account(session: Session, username: str, password_hash: str) -> Account:
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise UsernameTaken(username)
+    row = User(username=username, password_hash=password_hash)
+    session.add(row)
+    session.flush()
+    return _account(row)
+
+
+def find_account(session: Session, username: str) -> Account | None:
+    row = session.scalar(select(User).where(User.username == username))
+    return None if row is None else _account(row)
+
+
+def get_account(session: Session, owner_id: int) -> Account | None:
+    row = session.get(User, owner_id)
+    return None if row is None else _account(row)
+
+
+def set_password_hash(session: Session, owner_id: int, password_hash: str) -> None:
+    row = session.get(User, owner_id)
+    if row is not None:
+        row.password_hash = password_hash
+
+
+def delete_account(session: Session, owner_id: int) -> None:
+    """The user and, through ON DELETE CASCADE, every row they own."""
+    # Explicit deletes as well as the cascade: SQLite enforces it only with foreign keys on.
+    for table in (Night, QuestionnaireResponse, Trial, ProfileRecord):
+        session.execute(delete(table).where(table.owner_id == owner_id))
+    session.execute(delete(User).where(User.id == owner_id))
+
+
+def record_failed_login(session: Session, key_hash: str, at: datetime) -> None:
+    session.add(LoginAttempt(key_hash=key_hash, attempted_at=at))
+
+
+def failed_logins_since(session: Session, key_hash: str, since: datetime) -> int:
+    query = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.key_hash == key_hash, LoginAttempt.attempted_at >= since)
+    )
+    return int(session.scalar(query) or 0)
+
+
+def clear_failed_logins(session: Session, key_hash: str) -> None:
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key_hash == key_hash))

@@ -166,3 +166,13 @@ class ProfileRecord(Base):
 
 
 metadata = Base.metadata
+
+
+class LoginAttempt(Base):
+    """A failed log-in, kept to slow down password guessing. Holds a hash, never the name."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

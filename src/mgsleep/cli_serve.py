@@ -1,0 +1,36 @@
+"""`mgsleep serve`: the web app on the embedded default, optionally with a demo account."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from mgsleep.cli_common import DbOption
+from mgsleep.demo import DEMO_PASSWORD, seed_demo
+from mgsleep.store.db import open_store
+from mgsleep.web.app import create_app
+from mgsleep.web.security import hash_password
+from mgsleep.web.settings import Settings
+
+
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create a demo account with six weeks of data.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Start the web app (and its JSON API under /api/v1) and print its address."""
+    base_url = f"http://{host}:{port}"
+    settings = Settings(database_url=db, base_url=base_url) if db else Settings(base_url=base_url)
+    if demo:
+        engine = open_store(settings.resolved_database_url())
+        username = seed_demo(engine, hash_password(DEMO_PASSWORD), date.today())
+        engine.dispose()
+        typer.echo(f"demo account: {username} / {DEMO_PASSWORD}")
+    typer.echo(f"mgsleep is running at {base_url}/  (Ctrl+C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,84 @@
+"""The FastAPI application: settings, database, sessions, static files, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from mgsleep.errors import InputError
+from mgsleep.store.db import open_store
+from mgsleep.web.deps import LoginRequired
+from mgsleep.web.settings import Settings
+
+SESSION_COOKIE = "mgsleep_session"
+SESSION_DAYS = 30
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = open_store(settings.resolved_database_url())
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="mgsleep",
+        version="0.1.0",
+        description="Magnesium for sleep: evidence, safety, a personal plan and an N-of-1 trial.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=settings.https,
+    )
+    app.mount("/static", StaticFiles(packages=[("mgsleep.web", "static")]), name="static")
+    _add_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from mgsleep.web import api, pages, pages_diary, pages_plan
+
+    app.include_router(api.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.include_router(pages_plan.router)
+    app.include_router(pages_diary.router)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, error: InputError) -> Response:
+        return JSONResponse(status_code=422, content={"detail": [error.as_dict()]})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        # Field and reason only: never the submitted values, which may be personal.
+        detail = [
+            {
+                "field": ".".join(str(p) for p in problem["loc"] if p != "body"),
+                "reason": str(problem["msg"]).removeprefix("Value error, "),
+            }
+            for problem in error.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, error: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

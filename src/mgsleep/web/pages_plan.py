@@ -1,0 +1,7 @@
+"""pages_plan"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
