@@ -36,4 +36,6 @@ pip_install .venv-plain/bin/python .
 .venv/bin/mypy
 # The storage tests must run against a real PostgreSQL here, not be skipped.
 export MGSLEEP_REQUIRE_POSTGRES=1
+# The browser tests drive Debian's Chromium; they must run here, not be skipped.
+export MGSLEEP_REQUIRE_BROWSER=1
 .venv/bin/python -m pytest "$@"

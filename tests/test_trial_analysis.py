@@ -137,3 +137,10 @@ def test_the_isi_change_is_read_before_and_after_two_weeks_of_magnesium():
         trial, nights, as_of=_last_night(trial, 42), isi_totals=[before, too_early]
     )
     assert only_early.questionnaire is None
+
+
+def test_an_outcome_that_never_changes_is_no_clear_effect():
+    trial = protocol()
+    nights = [n.model_copy(update={"quality": 3}) for n in diary(9, trial, 42)]
+    result = analyse(trial, nights, as_of=_last_night(trial, 42))
+    assert result.outcomes["quality"].verdict is Verdict.no_clear_effect

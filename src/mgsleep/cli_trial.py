@@ -20,6 +20,7 @@ from mgsleep.cli_common import (
     print_json,
     read_document,
 )
+from mgsleep.diary.night import NightEntry
 from mgsleep.documents import parse_document
 from mgsleep.errors import InputError
 from mgsleep.plan import Verdict as PlanVerdict
@@ -35,7 +36,9 @@ from mgsleep.store.repo import (
     start_trial,
 )
 from mgsleep.trial.analysis import TrialAnalysis, analyse
+from mgsleep.trial.charts import all_charts
 from mgsleep.trial.protocol import Design, Outcome, TrialProtocol
+from mgsleep.trial.report import render_html
 
 trial_app = typer.Typer(help="The N-of-1 trial: baseline, then magnesium.", no_args_is_help=True)
 
@@ -134,6 +137,10 @@ def _protocol(data: dict[str, Any]) -> TrialProtocol:
 
 
 def load_analysis(db: str | None, as_of: date) -> TrialAnalysis:
+    return load_trial(db, as_of)[0]
+
+
+def load_trial(db: str | None, as_of: date) -> tuple[TrialAnalysis, list[NightEntry]]:
     engine = open_store(db)
     with session_scope(engine) as session:
         owner = local_user_id(session)
@@ -142,7 +149,7 @@ def load_analysis(db: str | None, as_of: date) -> TrialAnalysis:
             raise InputError("trial", "no trial started", allowed="run `mgsleep trial start`")
         nights = get_nights(session, owner)
         isi = [(r.taken_on, r.total) for r in get_responses(session, owner, "isi")]
-    return analyse(protocol, nights, as_of=as_of, isi_totals=isi)
+    return analyse(protocol, nights, as_of=as_of, isi_totals=isi), nights
 
 
 AsOfOption = Annotated[
@@ -230,12 +237,21 @@ def report_command(
     lang: LangOption = None,
 ) -> None:
     """Per outcome: phase means, the difference with its interval, the verdict; charts."""
-    analysis = load_analysis(db, date_option(as_of, "--as-of") if as_of else date.today())
+    analysis, nights = load_trial(db, date_option(as_of, "--as-of") if as_of else date.today())
     view = View(lang)
+    if html is not None:
+        html.write_text(render_html(analysis, nights, view.lang), "utf-8")
+    if png is not None:
+        png.mkdir(parents=True, exist_ok=True)
+        for name, image in all_charts(analysis, nights, view.lang).items():
+            (png / name).write_bytes(image)
     if as_json:
         print_json(outcomes_json(analysis))
         return
     _print_outcomes(view, analysis)
+    for written in (html, png):
+        if written is not None:
+            view.console.print(view.fmt("Written: {path}", path=written))
 
 
 def _print_outcomes(view: View, analysis: TrialAnalysis) -> None:

@@ -45,6 +45,7 @@ METHOD = "gls_ar1"
 CONFIDENCE = 0.95
 RHO_BOUNDS = (-0.5, 0.95)
 MAX_MORE_NIGHTS = 365
+NEGLIGIBLE = 1e-9
 
 # Which way is better for each outcome.
 LOWER_IS_BETTER = {
@@ -319,9 +320,10 @@ def _verdict(estimate: Estimate, lower_better: bool) -> Verdict:
         if lower_better
         else (estimate.ci_low, estimate.ci_high)
     )
-    if better_low > 0:
+    # A tolerance, not zero: a series with no spread yields an interval of float noise.
+    if better_low > NEGLIGIBLE:
         return Verdict.improved
-    if better_high < 0:
+    if better_high < -NEGLIGIBLE:
         return Verdict.worse
     return Verdict.no_clear_effect
 

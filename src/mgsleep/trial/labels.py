@@ -1,0 +1,53 @@
+"""The words people read for outcomes and phases, shared by the charts and the report."""
+
+from __future__ import annotations
+
+from mgsleep.i18n import Lang, translations
+from mgsleep.trial.protocol import Outcome, Phase
+
+
+def outcome_name(outcome: Outcome, lang: Lang) -> str:
+    _ = translations(lang).gettext
+    names = {
+        Outcome.sleep_latency_min: _("Time to fall asleep"),
+        Outcome.total_sleep_min: _("Total sleep"),
+        Outcome.sleep_efficiency_pct: _("Sleep efficiency"),
+        Outcome.waso_min: _("Time awake after falling asleep"),
+        Outcome.quality: _("Sleep quality"),
+    }
+    return names[outcome]
+
+
+def outcome_unit(outcome: Outcome, lang: Lang) -> str:
+    _ = translations(lang).gettext
+    units = {
+        Outcome.sleep_latency_min: _("min"),
+        Outcome.total_sleep_min: _("min"),
+        Outcome.sleep_efficiency_pct: "%",
+        Outcome.waso_min: _("min"),
+        Outcome.quality: _("score 1–5"),
+    }
+    return units[outcome]
+
+
+def change_unit(outcome: Outcome, lang: Lang) -> str:
+    """The unit of a difference: a change in a percentage is in percentage points."""
+    _ = translations(lang).gettext
+    units = {
+        Outcome.sleep_latency_min: _("min"),
+        Outcome.total_sleep_min: _("min"),
+        Outcome.sleep_efficiency_pct: _("percentage points"),
+        Outcome.waso_min: _("min"),
+        Outcome.quality: _("points"),
+    }
+    return units[outcome]
+
+
+def phase_name(phase: Phase, lang: Lang) -> str:
+    _ = translations(lang).gettext
+    names = {
+        Phase.baseline: _("Baseline"),
+        Phase.magnesium: _("Magnesium"),
+        Phase.washout: _("Washout"),
+    }
+    return names[phase]

@@ -1,0 +1,226 @@
+"""The trial report: one self-contained, printable HTML page in the person's language.
+
+Styles are inline and the charts are embedded as data: URLs, so the page opens offline, can be
+mailed or saved as a single file, and prints the same anywhere. The page's sentences live in
+the template and are translated through the catalog; this module gathers and formats values.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import jinja2
+from babel.dates import format_date
+
+from mgsleep.diary.night import NightEntry, SideEffect
+from mgsleep.evidence import load_evidence
+from mgsleep.i18n import Lang, format_number, translations
+from mgsleep.trial.analysis import (
+    CONFIDENCE,
+    MAX_MORE_NIGHTS,
+    OutcomeResult,
+    TrialAnalysis,
+    Verdict,
+)
+from mgsleep.trial.charts import (
+    DISTRIBUTION_SIZE_IN,
+    DPI,
+    ROLLING_NIGHTS,
+    SERIES_SIZE_IN,
+    all_charts,
+    chart_filename,
+)
+from mgsleep.trial.labels import change_unit, outcome_name, outcome_unit, phase_name
+from mgsleep.trial.protocol import (
+    MIN_BASELINE_NIGHTS,
+    MIN_MAGNESIUM_NIGHTS,
+    Design,
+    Outcome,
+    Phase,
+)
+
+TEMPLATE = "report.html"
+NO_VALUE = "—"
+# Probabilities this close to 0 or 1 are shown as "< 1%" and "> 99%": a rounded "100%"
+# would claim a certainty eight weeks of nights cannot give.
+CHANCE_FLOOR = 0.01
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    key: str
+    name: str
+    unit: str
+    change_unit: str
+    primary: bool
+    result: OutcomeResult
+    trend_holds: bool | None
+    series_png_uri: str | None
+    distribution_png_uri: str | None
+
+
+@dataclass(frozen=True)
+class SideEffectRow:
+    key: str
+    baseline_nights: int
+    magnesium_nights: int
+
+
+def render_html(analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang) -> str:
+    template = _environment(lang).get_template(TEMPLATE)
+    return template.render(_context(analysis, nights, lang))
+
+
+@functools.cache
+def _environment(lang: Lang) -> jinja2.Environment:
+    """One environment per language, built once: it caches compiled templates, and rendering
+    with it is safe from several threads."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mgsleep.trial", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # The i18n extension adds this method at run time, so the type stubs do not know it.
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(_filters(lang))
+    return env
+
+
+def _filters(lang: Lang) -> dict[str, Callable[..., str]]:
+    def number(value: float | None, spec: str = ".1f") -> str:
+        if value is None:
+            return NO_VALUE
+        text = format_number(lang, "{:" + spec + "}", value)
+        # A difference that rounds to zero has no direction: "0.0", never "-0.0" or "+0.0".
+        return text.lstrip("+-") if not text.strip("+-0.,") else text
+
+    def percent(value_pct: float | None) -> str:
+        return NO_VALUE if value_pct is None else format_number(lang, "{:.0f}%", value_pct)
+
+    def chance(probability: float | None) -> str:
+        if probability is None:
+            return NO_VALUE
+        if probability < CHANCE_FLOOR:
+            return format_number(lang, "< {:.0%}", CHANCE_FLOOR)
+        if probability > 1 - CHANCE_FLOOR:
+            return format_number(lang, "> {:.0%}", 1 - CHANCE_FLOOR)
+        return format_number(lang, "{:.0%}", probability)
+
+    def day(value: date) -> str:
+        return format_date(value, "long", locale=lang)
+
+    return {"number": number, "percent": percent, "chance": chance, "day": day}
+
+
+def _context(analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang) -> dict[str, Any]:
+    charts = all_charts(analysis, nights, lang)
+    rows = [_row(analysis, outcome, charts, lang) for outcome in Outcome]
+    protocol = analysis.protocol
+    return {
+        "lang": lang,
+        "analysis": analysis,
+        "protocol": protocol,
+        "abab": protocol.design is Design.abab,
+        "rows": rows,
+        "primary": next(row for row in rows if row.primary),
+        "trend_rows": [row for row in rows if row.result.with_trend is not None],
+        "phases": _phases_shown(analysis),
+        "phase_names": {phase.value: phase_name(phase, lang) for phase in Phase},
+        "side_effects": _side_effect_rows(analysis),
+        "form_name": _form_name(protocol.form, lang),
+        "questionnaire_name": _questionnaire_name(analysis, lang),
+        "level": format_number(lang, "{:.0%}", CONFIDENCE),
+        "min_baseline_nights": MIN_BASELINE_NIGHTS,
+        "min_magnesium_nights": MIN_MAGNESIUM_NIGHTS,
+        "max_more_nights": MAX_MORE_NIGHTS,
+        "rolling_nights": ROLLING_NIGHTS,
+        "series_px": _pixels(SERIES_SIZE_IN),
+        "distribution_px": _pixels(DISTRIBUTION_SIZE_IN),
+    }
+
+
+def _pixels(size_in: tuple[float, float]) -> tuple[int, int]:
+    """The chart's size in pixels, so the page reserves its room before the image decodes."""
+    width_in, height_in = size_in
+    return round(width_in * DPI), round(height_in * DPI)
+
+
+def _row(
+    analysis: TrialAnalysis, outcome: Outcome, charts: dict[str, bytes], lang: Lang
+) -> OutcomeRow:
+    result = analysis.outcomes[outcome.value]
+    return OutcomeRow(
+        key=outcome.value,
+        name=outcome_name(outcome, lang),
+        unit=outcome_unit(outcome, lang),
+        change_unit=change_unit(outcome, lang),
+        primary=outcome is analysis.primary_outcome,
+        result=result,
+        trend_holds=trend_holds(result),
+        series_png_uri=_png_uri(charts.get(chart_filename(outcome, "series"))),
+        distribution_png_uri=_png_uri(charts.get(chart_filename(outcome, "distribution"))),
+    )
+
+
+def trend_holds(result: OutcomeResult) -> bool | None:
+    """Whether an effect the main estimate found stays on the same side of zero with a time
+    trend in the model; None when there is no trend check or no effect to check."""
+    trend = result.with_trend
+    if trend is None or result.difference is None:
+        return None
+    if result.verdict not in (Verdict.improved, Verdict.worse):
+        return None
+    return trend.ci_low > 0 if result.difference > 0 else trend.ci_high < 0
+
+
+def _png_uri(png: bytes | None) -> str | None:
+    if png is None:
+        return None
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _phases_shown(analysis: TrialAnalysis) -> list[str]:
+    # An A-B trial has no washout; a row of zero washout nights would only puzzle.
+    if analysis.protocol.design is Design.abab:
+        return [phase.value for phase in Phase]
+    return [Phase.baseline.value, Phase.magnesium.value]
+
+
+def _side_effect_rows(analysis: TrialAnalysis) -> list[SideEffectRow]:
+    baseline = analysis.side_effects_by_phase.get(Phase.baseline.value, {})
+    magnesium = analysis.side_effects_by_phase.get(Phase.magnesium.value, {})
+    rows = [
+        SideEffectRow(
+            key=effect.value,
+            baseline_nights=baseline.get(effect.value, 0),
+            magnesium_nights=magnesium.get(effect.value, 0),
+        )
+        for effect in SideEffect
+    ]
+    return [row for row in rows if row.baseline_nights or row.magnesium_nights]
+
+
+def _form_name(form: str | None, lang: Lang) -> str | None:
+    """The form's name in the language; a form the evidence does not know is shown as typed."""
+    if form is None:
+        return None
+    try:
+        return load_evidence().form(form).name.get(lang)
+    except KeyError:
+        return form
+
+
+def _questionnaire_name(analysis: TrialAnalysis, lang: Lang) -> str | None:
+    if analysis.questionnaire is None:
+        return None
+    instrument = analysis.questionnaire.instrument
+    known = {q.key: q.name.get(lang) for q in load_evidence().questionnaires}
+    return known.get(instrument, instrument)

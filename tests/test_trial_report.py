@@ -1,0 +1,289 @@
+"""The trial report and its charts, rendered from simulated diaries in both languages."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+from datetime import date, timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from mgsleep.diary.night import NightEntry
+from mgsleep.i18n import Lang, translations
+from mgsleep.trial.analysis import QuestionnaireChange, TrialAnalysis, Verdict, analyse
+from mgsleep.trial.charts import all_charts, chart_filename
+from mgsleep.trial.protocol import Outcome
+from mgsleep.trial.report import render_html
+from tests.simulate import diary, protocol
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_URI_PREFIX = "data:image/png;base64,"
+MAX_CHART_BYTES = 80_000
+IMPROVED_SEED = 0
+FULL_TRIAL_NIGHTS = 42  # 14 baseline + 28 magnesium
+SHORT_TRIAL_NIGHTS = 20  # 14 baseline + 6 magnesium
+
+CANNOT_PROVE_HEADING = "What this cannot prove"
+needs_dutch_catalog = pytest.mark.skipif(
+    translations("nl").gettext(CANNOT_PROVE_HEADING) == CANNOT_PROVE_HEADING,
+    reason="the Dutch catalog has no report sentences yet",
+)
+
+
+class Page(HTMLParser):
+    """What the tests look at: the lang attribute, images, outcome rows, text per section."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.lang: str | None = None
+        self.images: list[str] = []
+        self.outcome_rows: list[str] = []
+        self.sections: dict[str, str] = {}
+        self._section: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.handle_data(" ")  # cells and lines read as separate words
+        if tag == "html":
+            self.lang = found.get("lang")
+        elif tag == "img":
+            self.images.append(found.get("src") or "")
+        elif tag == "tr" and found.get("data-outcome"):
+            self.outcome_rows.append(found["data-outcome"] or "")
+        elif tag == "section":
+            self._section = found.get("id")
+            self.sections[self._section or ""] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        self.handle_data(" ")
+        if tag == "section":
+            self._section = None
+
+    def handle_data(self, data: str) -> None:
+        if self._section is not None:
+            self.sections[self._section] += data
+
+    def text(self, section: str) -> str:
+        """The section's words with runs of white space made single, as a reader sees them."""
+        return " ".join(self.sections[section].split())
+
+
+def _last_night(nights: int) -> date:
+    return protocol().baseline_start + timedelta(days=nights - 1)
+
+
+@functools.cache
+def _trial(case: str) -> tuple[TrialAnalysis, tuple[NightEntry, ...]]:
+    trial = protocol()
+    count = FULL_TRIAL_NIGHTS if case == "improved" else SHORT_TRIAL_NIGHTS
+    nights = diary(IMPROVED_SEED, trial, count, effect_min=-15)
+    return analyse(trial, nights, as_of=_last_night(count)), tuple(nights)
+
+
+@functools.cache
+def _html(case: str, lang: Lang) -> str:
+    analysis, nights = _trial(case)
+    return render_html(analysis, nights, lang)
+
+
+def _page(case: str, lang: Lang) -> Page:
+    return Page(_html(case, lang))
+
+
+def test_the_simulated_diaries_give_the_verdicts_the_tests_expect():
+    assert _trial("improved")[0].verdict is Verdict.improved
+    assert _trial("short")[0].verdict is Verdict.not_enough_data
+
+
+CASES = [
+    pytest.param(case, lang, id=f"{case}-{lang}")
+    for case in ("improved", "short")
+    for lang in ("en", "nl")
+]
+
+
+@pytest.mark.parametrize(("case", "lang"), CASES)
+def test_the_page_says_its_language(case, lang):
+    assert _page(case, lang).lang == lang
+
+
+@pytest.mark.parametrize(("case", "lang"), CASES)
+def test_every_outcome_has_a_row(case, lang):
+    assert sorted(_page(case, lang).outcome_rows) == sorted(o.value for o in Outcome)
+
+
+@pytest.mark.parametrize(("case", "lang"), CASES)
+def test_the_charts_are_embedded_pngs_that_decode(case, lang):
+    images = _page(case, lang).images
+    assert len(images) == 2 * len(Outcome)
+    for source in images:
+        assert source.startswith(PNG_URI_PREFIX)
+        assert base64.b64decode(source.removeprefix(PNG_URI_PREFIX), validate=True).startswith(
+            PNG_SIGNATURE
+        )
+
+
+@pytest.mark.parametrize(("case", "lang"), CASES)
+def test_the_page_links_to_nothing_outside(case, lang):
+    html = _html(case, lang)
+    assert "http://" not in html
+    assert "https://" not in html
+    assert "<script" not in html
+    assert "<link" not in html
+
+
+@pytest.mark.parametrize(("case", "lang"), CASES)
+def test_the_page_prints_on_its_own(case, lang):
+    assert "@media print" in _html(case, lang)
+
+
+def test_an_improvement_is_called_so_in_plain_words():
+    page = _page("improved", "en")
+    verdict = page.text("verdict")
+    assert "Improved: on magnesium your time to fall asleep was better than at baseline." in verdict
+    assert "95% interval" in verdict
+    assert "the smallest change that matters" in verdict
+
+
+def test_a_short_diary_says_how_many_more_nights_would_settle_it():
+    analysis, _ = _trial("short")
+    verdict = _page("short", "en").text("verdict")
+    assert "Not enough data yet for a verdict on your time to fall asleep." in verdict
+    assert f"At least {analysis.more_nights_needed} more nights are needed" in verdict
+
+
+def test_the_table_row_carries_the_numbers_and_the_verdict():
+    analysis, _ = _trial("improved")
+    result = analysis.outcomes[Outcome.sleep_latency_min.value]
+    table = _page("improved", "en").text("outcomes")
+    assert f"{result.baseline_mean:.1f}" in table
+    assert f"{result.difference:+.1f}" in table
+    assert "10 min" in table  # the smallest change that matters
+    assert "a convention of mgsleep" in table
+
+
+def test_an_ab_trial_shows_the_trend_check_and_names_the_method():
+    page = _page("improved", "en")
+    assert "with a straight-line time trend" in page.text("trend")
+    method = page.text("method")
+    assert "AR(1)" in method
+    assert "generalised least squares" in method
+    assert "t distribution" in method
+
+
+def test_what_this_cannot_prove_is_spelled_out_in_english():
+    section = _page("improved", "en").text("cannot-prove")
+    assert section.startswith(CANNOT_PROVE_HEADING)
+    for caveat in ("No placebo", "Expectation", "Regression to the mean", "Other changes"):
+        assert caveat in section
+    assert "One person only" in section
+
+
+def test_nights_adherence_and_sources_are_reported():
+    analysis, _ = _trial("improved")
+    page = _page("improved", "en")
+    nights = page.text("nights")
+    assert "Nights logged: baseline 14" in nights
+    assert "Nights logged: magnesium 28" in nights
+    assert "100%" in nights
+    html = _html("improved", "en")
+    for key in analysis.citations:
+        assert key in html
+
+
+def test_an_abab_trial_lists_the_washout_and_keeps_the_trend_in_the_model():
+    trial = protocol(design="abab")
+    count = 4 * trial.period_days + trial.washout_days
+    nights = diary(IMPROVED_SEED, trial, count, effect_min=-15)
+    analysis = analyse(trial, nights, as_of=trial.baseline_start + timedelta(days=count - 1))
+    page = Page(render_html(analysis, nights, "en"))
+    assert "Nights logged: washout 14" in page.text("nights")
+    assert "trend" not in page.sections
+    assert "a straight-line time trend is part of the model" in page.text("method")
+
+
+def test_a_questionnaire_change_is_shown_when_present():
+    analysis, nights = _trial("improved")
+    with_isi = analysis.model_copy(
+        update={
+            "questionnaire": QuestionnaireChange(
+                instrument="isi",
+                first_date=analysis.protocol.baseline_start,
+                first_total=17,
+                last_date=analysis.as_of,
+                last_total=9,
+                change_points=-8,
+                smallest_change=6,
+                meaningful=True,
+            )
+        }
+    )
+    section = Page(render_html(with_isi, nights, "en")).text("questionnaire")
+    assert "Insomnia Severity Index (ISI): 17 points" in section
+    assert "a change of -8 points" in section
+    assert "This is a change that matters." in section
+
+
+# --- Dutch: runs once the catalog carries the report's sentences ------------------------------
+
+
+@needs_dutch_catalog
+def test_what_this_cannot_prove_is_spelled_out_in_dutch():
+    section = _page("improved", "nl").text("cannot-prove")
+    assert section.startswith("Wat dit niet kan bewijzen")
+    for caveat in ("Geen placebo", "Verwachting", "Regressie naar het gemiddelde"):
+        assert caveat in section
+    assert "Maar één persoon" in section
+
+
+@needs_dutch_catalog
+def test_the_dutch_verdicts_are_in_plain_dutch():
+    improved = _page("improved", "nl").text("verdict")
+    assert (
+        "Verbeterd: met magnesium was je tijd tot inslapen beter dan in de nulmeting." in improved
+    )
+    short = _page("short", "nl").text("verdict")
+    assert "Nog te weinig gegevens voor een oordeel over je tijd tot inslapen." in short
+    assert "Voor een oordeel zijn nog minstens" in short
+
+
+@needs_dutch_catalog
+def test_dutch_numbers_have_a_decimal_comma():
+    table = _page("improved", "nl").text("outcomes")
+    assert re.search(r"\d,\d", table)
+    assert not re.search(r"\d\.\d", table)
+
+
+# --- the charts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_all_charts_are_small_valid_pngs_for_every_outcome(lang):
+    analysis, nights = _trial("improved")
+    charts = all_charts(analysis, nights, lang)
+    expected = {chart_filename(o, kind) for o in Outcome for kind in ("series", "distribution")}
+    assert set(charts) == expected
+    assert "sleep_latency_min-series.png" in charts
+    for png in charts.values():
+        assert png.startswith(PNG_SIGNATURE)
+        assert len(png) < MAX_CHART_BYTES
+
+
+def test_the_charts_are_the_same_every_time():
+    analysis, nights = _trial("improved")
+    assert all_charts(analysis, nights, "en") == all_charts(analysis, nights, "en")
+
+
+def test_an_outcome_without_nights_gets_no_chart():
+    trial = protocol()
+    nights = [
+        night.model_copy(update={"quality": None})
+        for night in diary(IMPROVED_SEED, trial, FULL_TRIAL_NIGHTS, effect_min=-15)
+    ]
+    analysis = analyse(trial, nights, as_of=_last_night(FULL_TRIAL_NIGHTS))
+    charts = all_charts(analysis, nights, "en")
+    assert chart_filename(Outcome.quality, "series") not in charts
+    assert chart_filename(Outcome.sleep_latency_min, "series") in charts
