@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mgsleep.evidence.schema import Region
 
@@ -65,6 +65,17 @@ class Preparation(StrEnum):
 
 
 KidneyStatus = bool | Literal["unknown"]
+
+
+def known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Amsterdam") from error
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_zone)]
 
 
 def parse_clock(value: object) -> time:
@@ -134,7 +145,7 @@ class Profile(BaseModel):
     bath: bool = False
     bedtime: time = time(22, 30)
     region: Region = Region.eu
-    timezone: str = DEFAULT_TIMEZONE
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
     dietary_magnesium_mg: float | None = Field(default=None, ge=0, le=2000)
 
     @field_validator("bedtime", mode="before")
@@ -147,15 +158,6 @@ class Profile(BaseModel):
     def _kidney(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in {"unknown", "onbekend"}:
             return "unknown"
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Amsterdam") from error
         return value
 
     @model_validator(mode="after")

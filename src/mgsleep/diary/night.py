@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mgsleep.profile import DEFAULT_TIMEZONE, parse_clock
+from mgsleep.profile import DEFAULT_TIMEZONE, TimeZoneName, parse_clock
 
 EVENING_FROM = time(12, 0)
 MORNING_UNTIL = time(18, 0)
@@ -55,7 +55,7 @@ class NightEntry(BaseModel):
     side_effects: list[SideEffect] = Field(default_factory=list)
     notes: str | None = Field(default=None, max_length=2000)
     source: str = Field(default=DIARY_SOURCE, min_length=1, max_length=40)
-    timezone: str = DEFAULT_TIMEZONE
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
 
     @field_validator(
         "in_bed",
@@ -71,15 +71,6 @@ class NightEntry(BaseModel):
         if value is None or value == "":
             return None
         return parse_clock(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Amsterdam") from error
-        return value
 
     @model_validator(mode="after")
     def _possible(self) -> NightEntry:
