@@ -79,13 +79,16 @@ TimeZoneName = Annotated[str, AfterValidator(known_zone)]
 
 
 def parse_clock(value: object) -> time:
-    """'22:30' -> time(22, 30); a clear error for anything else (also 24:00)."""
+    """'22:30' (or '22:30:00', as times are written back) -> time(22, 30); a clear error for
+    anything else, 24:00 included."""
     if isinstance(value, time):
         return value
     text = str(value).strip()
     try:
-        hours_text, minutes_text = text.split(":")
-        hours, minutes = int(hours_text), int(minutes_text)
+        parts = [int(part) for part in text.split(":")]
+        if len(parts) == 3 and parts[2] == 0:
+            parts = parts[:2]
+        hours, minutes = parts
         return time(hours, minutes)
     except ValueError as error:
         raise ValueError(f"expected a clock time HH:MM, got {text!r}") from error

@@ -350,3 +350,35 @@ def failed_logins_since(session: Session, key_hash: str, since: datetime) -> int
 
 def clear_failed_logins(session: Session, key_hash: str) -> None:
     session.execute(delete(LoginAttempt).where(LoginAttempt.key_hash == key_hash))
+
+
+# ---- one night by date; every trial -------------------------------------------------------
+
+
+def delete_night(session: Session, owner_id: int, night_date: date, source: str) -> bool:
+    """Remove one night; False when this person has no such night (nothing else is touched)."""
+    stored = _stored_night(session, owner_id, night_date, source)
+    if stored is None:
+        return False
+    session.delete(stored)
+    return True
+
+
+def get_trials(session: Session, owner_id: int) -> list[tuple[TrialProtocol, bool]]:
+    """Every trial this person started, oldest first, each with whether it is the running one."""
+    rows = session.scalars(select(Trial).where(Trial.owner_id == owner_id).order_by(Trial.id))
+    return [(_trial_protocol(row), row.active) for row in rows]
+
+
+def _trial_protocol(row: Trial) -> TrialProtocol:
+    return TrialProtocol(
+        baseline_start=row.baseline_start,
+        magnesium_start=row.magnesium_start,
+        end=row.end_date,
+        design=row.design,
+        washout_days=row.washout_days,
+        form=row.form,
+        dose_mg=row.dose_mg,
+        intake_time=row.intake_time,
+        primary_outcome=row.primary_outcome,
+    )

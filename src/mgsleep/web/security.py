@@ -23,13 +23,23 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
+# Checked against when the user does not exist, so a wrong name costs as long as a wrong
+# password and the response time does not tell which names exist.
+_DUMMY_HASH = _hasher.hash("no such user")
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        _verify(_DUMMY_HASH, password)
+        return False
+    return _verify(password_hash, password)
 
 
 def new_csrf_token() -> str:
