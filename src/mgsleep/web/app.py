@@ -57,9 +57,9 @@ def _include_routers(app: FastAPI) -> None:
     from mgsleep.web import api, pages, pages_diary, pages_plan
 
     app.include_router(api.router, prefix="/api/v1")
-    app.include_router(pages.router)
-    app.include_router(pages_plan.router)
-    app.include_router(pages_diary.router)
+    # Pages are for people; the OpenAPI schema documents the JSON API only.
+    for module in (pages, pages_plan, pages_diary):
+        app.include_router(module.router, include_in_schema=False)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
