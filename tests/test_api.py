@@ -910,3 +910,16 @@ def test_the_same_answers_on_postgresql_and_sqlite(store_url: str) -> None:
         assert [t["baseline_start"] for t in data["earlier_trials"]] == ["2026-01-01"]
         assert bob.delete("/account").status_code == 204
         assert anna.delete("/account").status_code == 204
+
+
+def test_a_deleted_accounts_session_does_not_open_a_new_account_with_its_id(app: FastAPI) -> None:
+    # SQLite hands a deleted row's id to the next insert; the session must not follow it.
+    anna = Person(app)
+    assert anna.signup("anna").status_code == 201
+    second_device = Person(app)
+    assert second_device.login("anna").status_code == 200
+    assert anna.delete("/account").status_code == 204
+    zoe = Person(app)
+    assert zoe.signup("zoe").status_code == 201
+    assert second_device.get("/auth/me").status_code == 401
+

@@ -73,8 +73,6 @@ from mgsleep.trial.analysis import Verdict as TrialVerdict
 from mgsleep.trial.protocol import Outcome, TrialProtocol
 from mgsleep.trial.report import render_html
 from mgsleep.web.deps import (
-    SESSION_LANG,
-    SESSION_USER,
     CurrentUser,
     LocaleDep,
     SessionDep,
@@ -82,6 +80,7 @@ from mgsleep.web.deps import (
     check_api_csrf,
     csrf_token,
     current_user,
+    start_session,
 )
 from mgsleep.web.security import (
     MIN_PASSWORD_LENGTH,
@@ -245,12 +244,7 @@ class Me(BaseModel):
 
 
 def _logged_in(request: Request, account: Account) -> Me:
-    """A new session on log-in (no fixation), keeping only the chosen language."""
-    lang = request.session.get(SESSION_LANG)
-    request.session.clear()
-    request.session[SESSION_USER] = account.id
-    if lang:
-        request.session[SESSION_LANG] = lang
+    start_session(request, account)
     return Me(username=account.username, csrf_token=csrf_token(request))
 
 

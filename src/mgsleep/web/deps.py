@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from mgsleep.web.settings import Settings
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
 SESSION_LANG = "lang"
+SESSION_ACCOUNT_KEY = "ak"
 
 
 def get_settings(request: Request) -> Settings:
@@ -57,11 +59,31 @@ def get_lang(request: Request, settings: SettingsDep) -> Lang:
 LocaleDep = Annotated[Lang, Depends(get_lang)]
 
 
+def account_key(account: Account) -> str:
+    """Binds a session to one account as it is now: a deleted account whose id is handed to
+    someone new (SQLite reuses ids) or a changed password no longer matches."""
+    material = f"{account.id}|{account.username}|{account.password_hash}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def start_session(request: Request, account: Account) -> None:
+    """A new session on log-in (no fixation), keeping only the chosen language."""
+    lang = request.session.get(SESSION_LANG)
+    request.session.clear()
+    request.session[SESSION_USER] = account.id
+    request.session[SESSION_ACCOUNT_KEY] = account_key(account)
+    if lang:
+        request.session[SESSION_LANG] = lang
+
+
 def optional_user(request: Request, session: SessionDep) -> Account | None:
     owner_id = request.session.get(SESSION_USER)
     if not isinstance(owner_id, int):
         return None
-    return get_account(session, owner_id)
+    account = get_account(session, owner_id)
+    if account is None or request.session.get(SESSION_ACCOUNT_KEY) != account_key(account):
+        return None
+    return account
 
 
 OptionalUser = Annotated[Account | None, Depends(optional_user)]

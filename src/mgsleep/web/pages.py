@@ -11,14 +11,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.store.repo import Account, UsernameTaken, create_account, find_account
 from mgsleep.web.deps import (
-    SESSION_LANG,
-    SESSION_USER,
     LocaleDep,
     OptionalUser,
     SessionDep,
     SettingsDep,
     check_form_csrf,
     csrf_token,
+    start_session,
 )
 from mgsleep.web.security import (
     MIN_PASSWORD_LENGTH,
@@ -68,15 +67,6 @@ def render(
     return HTMLResponse(html, status_code=status_code)
 
 
-def _fresh_session(request: Request, owner_id: int) -> None:
-    """A new session on log-in (no fixation), keeping only the chosen language."""
-    lang = request.session.get(SESSION_LANG)
-    request.session.clear()
-    request.session[SESSION_USER] = owner_id
-    if lang:
-        request.session[SESSION_LANG] = lang
-
-
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: an open redirect would help phishing.
     if target and target.startswith("/") and not target.startswith("//"):
@@ -115,7 +105,7 @@ def signup(
         except UsernameTaken:
             error = _("That user name is taken.")
         else:
-            _fresh_session(request, account.id)
+            start_session(request, account)
             return RedirectResponse("/profile", status_code=303)
     return render(request, "signup.html", lang, None, status_code=422, error=error, username=name)
 
@@ -167,7 +157,7 @@ def login(
             next=_safe_next(next),
         )
     note_success(session, key)
-    _fresh_session(request, account.id)
+    start_session(request, account)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
