@@ -922,4 +922,3 @@ def test_a_deleted_accounts_session_does_not_open_a_new_account_with_its_id(app:
     zoe = Person(app)
     assert zoe.signup("zoe").status_code == 201
     assert second_device.get("/auth/me").status_code == 401
-
