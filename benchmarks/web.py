@@ -11,26 +11,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import re
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.store.db import open_store
-from mgsleep.web.app import create_app
 from mgsleep.web.security import hash_password
-from mgsleep.web.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _free_port() -> int:
@@ -39,15 +40,37 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(app: Any) -> tuple[str, uvicorn.Server]:
+def _serve(target: str, env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
+    """One uvicorn server in its own process, so the load generator does not share its GIL."""
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env={**os.environ, **env},
+        cwd=ROOT,
     )
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{port}", server
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/", timeout=1)
+            return base, process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{target} did not start")
 
 
 def bare_app() -> FastAPI:
@@ -111,9 +134,9 @@ async def run(total: int, concurrency: int) -> dict[str, Any]:
     engine = open_store(url)
     seed_demo(engine, hash_password(DEMO_PASSWORD), date.today())
     engine.dispose()
-    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40)
-    app_base, app_server = _serve(create_app(settings))
-    bare_base, bare_server = _serve(bare_app())
+    env = {"MGSLEEP_DATABASE_URL": url, "MGSLEEP_SECRET_KEY": "bench-" + "x" * 40}
+    app_base, app_server = _serve("mgsleep.web.app:create_app", env)
+    bare_base, bare_server = _serve("benchmarks.web:bare_app", {})
     async with httpx.AsyncClient(base_url=bare_base, timeout=30) as bare:
         await _measure(bare, "/ping", min(200, total), concurrency)  # warm-up
         baseline = await _measure(bare, "/ping", total, concurrency)
@@ -124,7 +147,9 @@ async def run(total: int, concurrency: int) -> dict[str, Any]:
         diary = await _measure(client, "/api/v1/nights", total, concurrency)
     finally:
         await client.aclose()
-    app_server.should_exit = bare_server.should_exit = True
+    for server in (app_server, bare_server):
+        server.terminate()
+        server.wait(timeout=10)
     return {
         "benchmark": "web",
         "machine": platform.machine(),
