@@ -251,19 +251,7 @@ def start_trial(session: Session, owner_id: int, protocol: TrialProtocol) -> Non
 
 def active_trial(session: Session, owner_id: int) -> TrialProtocol | None:
     row = session.scalar(select(Trial).where(Trial.owner_id == owner_id, Trial.active))
-    if row is None:
-        return None
-    return TrialProtocol(
-        baseline_start=row.baseline_start,
-        magnesium_start=row.magnesium_start,
-        end=row.end_date,
-        design=row.design,
-        washout_days=row.washout_days,
-        form=row.form,
-        dose_mg=row.dose_mg,
-        intake_time=row.intake_time,
-        primary_outcome=row.primary_outcome,
-    )
+    return None if row is None else _trial_protocol(row)
 
 
 # ---- profile -------------------------------------------------------------------------------

@@ -1108,31 +1108,23 @@ def trial_start(
     errors = _trial_form_errors(form, lang, has_trial)
     start = _parse_date(form.baseline_start) or _today(_zone(session, user.id))
     offer = _plan_offer(session, user.id, start, lang)
-    if errors or not offer.usable:
-        return _start_page(
-            request,
-            lang,
-            user,
-            offer=offer,
-            values=values,
-            has_trial=has_trial,
-            errors=errors,
-            status_code=422,
-        )
-    try:
-        protocol = TrialProtocol.model_validate(
-            {
-                "baseline_start": form.baseline_start,
-                "magnesium_start": form.magnesium_start,
-                "design": form.design,
-                "primary_outcome": form.primary_outcome,
-                "form": offer.form,
-                "dose_mg": offer.dose_mg,
-                "intake_time": offer.intake_time,
-            }
-        )
-    except ValidationError as error:
-        errors = _protocol_errors(error, form.design, lang)
+    protocol = None
+    if not errors and offer.usable:
+        try:
+            protocol = TrialProtocol.model_validate(
+                {
+                    "baseline_start": form.baseline_start,
+                    "magnesium_start": form.magnesium_start,
+                    "design": form.design,
+                    "primary_outcome": form.primary_outcome,
+                    "form": offer.form,
+                    "dose_mg": offer.dose_mg,
+                    "intake_time": offer.intake_time,
+                }
+            )
+        except ValidationError as error:
+            errors = _protocol_errors(error, form.design, lang)
+    if protocol is None:
         return _start_page(
             request,
             lang,
