@@ -54,6 +54,10 @@ class NightEntry(BaseModel):
     bath_temperature_c: float | None = Field(default=None, ge=20, le=50)
     side_effects: list[SideEffect] = Field(default_factory=list)
     notes: str | None = Field(default=None, max_length=2000)
+    # Sleep stages, where a device measures them; a diary night leaves them empty.
+    deep_min: int | None = Field(default=None, ge=0, le=1440)
+    light_min: int | None = Field(default=None, ge=0, le=1440)
+    rem_min: int | None = Field(default=None, ge=0, le=1440)
     source: str = Field(default=DIARY_SOURCE, min_length=1, max_length=40)
     timezone: TimeZoneName = DEFAULT_TIMEZONE
 
