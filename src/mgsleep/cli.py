@@ -21,6 +21,7 @@ from mgsleep.cli_common import (
     read_document,
 )
 from mgsleep.cli_diary import diary_app
+from mgsleep.cli_import import import_command
 from mgsleep.cli_isi import isi_command
 from mgsleep.cli_serve import serve_command
 from mgsleep.cli_trial import trial_app
@@ -552,6 +553,7 @@ app.add_typer(diary_app, name="diary")
 app.add_typer(trial_app, name="trial")
 app.command("isi")(isi_command)
 app.command("serve")(serve_command)
+app.command("import")(import_command)
 
 
 def main() -> None:

@@ -27,7 +27,8 @@ class InputErrorGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except InputError as error:
-            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}")
+            # No wrapping: scripts read this line, and a broken line breaks a grep.
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(error))}")
             raise typer.Exit(code=2) from error
 
 

@@ -188,3 +188,12 @@ def metrics(entry: NightEntry) -> NightMetrics:
         terminal_wake_min=minutes_between(at.final_wake, at.out_of_bed),
         quality=entry.quality,
     )
+
+
+def one_per_night(nights: list[NightEntry]) -> list[NightEntry]:
+    """A night recorded twice (typed by hand and imported from a device) counts once: the hand
+    entry wins, being what the person says; among devices, the first source by name."""
+    chosen: dict[date, NightEntry] = {}
+    for night in sorted(nights, key=lambda n: (n.date, n.source != DIARY_SOURCE, n.source)):
+        chosen.setdefault(night.date, night)
+    return [chosen[day] for day in sorted(chosen)]

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from mgsleep.diary.night import NightEntry, NightMetrics, metrics
+from mgsleep.diary.night import NightEntry, NightMetrics, metrics, one_per_night
 from mgsleep.evidence import Evidence, load_evidence
 from mgsleep.trial.protocol import (
     MIN_BASELINE_NIGHTS,
@@ -161,7 +161,7 @@ def analyse(
     """Everything the report says, from the protocol, the nights logged until `as_of` and
     any Insomnia Severity Index totals (date, points)."""
     ev = ev or load_evidence()
-    inside = [(n, protocol.phase_of(n.date)) for n in nights if n.date <= as_of]
+    inside = [(n, protocol.phase_of(n.date)) for n in one_per_night(nights) if n.date <= as_of]
     counted = [(n, p) for n, p in inside if p in (Phase.baseline, Phase.magnesium)]
     measured = [(metrics(n), p) for n, p in sorted(counted, key=lambda item: item[0].date)]
     results = {o.value: _outcome(ev, protocol, measured, o) for o in Outcome}

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from mgsleep.diary.night import NightEntry, metrics
+from mgsleep.diary.night import NightEntry, metrics, one_per_night
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.trial.analysis import TrialAnalysis, outcome_value
 from mgsleep.trial.labels import outcome_name, outcome_unit, phase_name
@@ -98,7 +98,8 @@ def trial_points(
     """The outcome's nightly values inside the trial, up to the day the analysis counted."""
     protocol = analysis.protocol
     points = []
-    for entry in sorted(nights, key=lambda night: night.date):
+    # The same nights the analysis counted: one per date, the hand entry first.
+    for entry in one_per_night(list(nights)):
         phase = protocol.phase_of(entry.date)
         if phase is None or entry.date > analysis.as_of:
             continue

@@ -1,0 +1,29 @@
+"""The generic diary CSV (examples/diary-template.csv) as an importer."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from mgsleep.diary.csvio import RowError, parse_csv
+from mgsleep.diary.imports import ImportItem, Rejected
+from mgsleep.errors import InputError
+
+SOURCE = "diary"
+
+
+def read(stream: BinaryIO, timezone: str) -> Iterator[ImportItem]:
+    try:
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig").read()
+    except UnicodeDecodeError:
+        yield Rejected(position="file", reason="not a UTF-8 CSV file")
+        return
+    try:
+        for item in parse_csv(text, timezone=timezone):
+            if isinstance(item, RowError):
+                yield Rejected(position=f"row {item.row}", reason=f"{item.field}: {item.reason}")
+            else:
+                yield item
+    except InputError as error:
+        yield Rejected(position="file", reason=str(error))
