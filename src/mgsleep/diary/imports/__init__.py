@@ -83,6 +83,8 @@ def _to_minute(moment: datetime, zone: ZoneInfo) -> datetime:
 
 def sleep_night(sleep: DeviceSleep, timezone: str) -> NightEntry | Nap:
     """The diary night of a device's sleep, in the person's zone (or a nap, kept apart)."""
+    if sleep.in_bed_end <= sleep.in_bed_start:
+        raise ValueError("the sleep ends before it starts")
     zone = ZoneInfo(timezone)
     start = _to_minute(sleep.in_bed_start, zone)
     end = _to_minute(sleep.in_bed_end, zone)
@@ -118,3 +120,5 @@ def night_or_rejected(sleep: DeviceSleep, timezone: str, position: str) -> Impor
     except ValidationError as error:
         reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
         return Rejected(position=position, reason=reason)
+    except ValueError as error:
+        return Rejected(position=position, reason=str(error))
