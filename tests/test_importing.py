@@ -161,3 +161,42 @@ def test_the_import_command(tmp_path):
     assert "nothing was imported" in result.stderr
     result = runner.invoke(app, ["import", "csv", template, "--timezone", "Mars/Base", "--db", db])
     assert result.exit_code == 2
+
+
+def test_the_upload_page(tmp_path):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from mgsleep.web.app import create_app
+    from mgsleep.web.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", secret_key="x" * 40)
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/signup")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        client.post(
+            "/signup", data={"username": "uploader", "password": "long enough", "csrf_token": token}
+        )
+        page = client.get("/import?lang=nl")
+        assert "Nachten inlezen" in page.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        template = (ROOT / "examples" / "diary-template.csv").read_bytes()
+        answer = client.post(
+            "/import",
+            data={"source": "csv", "csrf_token": token},
+            files={"file": ("diary.csv", template, "text/csv")},
+        )
+        assert answer.status_code == 200
+        assert re.search(r"toegevoegd</th><td>2<", answer.text)
+        bad = client.post(
+            "/import",
+            data={"source": "fitbit", "csrf_token": token},
+            files={"file": ("x.json", b"not json", "application/json")},
+        )
+        assert bad.status_code == 422
+        assert "Er is niets ingelezen" in bad.text
+        refused = client.post(
+            "/import", data={"source": "csv"}, files={"file": ("diary.csv", template, "text/csv")}
+        )
+        assert refused.status_code == 403

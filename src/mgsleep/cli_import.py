@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from mgsleep.cli_common import DbOption, JsonOption, LangOption, View, print_json
-from mgsleep.diary.imports import ImportItem, Nap, Reader, Rejected
+from mgsleep.diary.imports import SOURCES, ImportItem, Nap, Rejected, reader_for
 from mgsleep.errors import InputError
 from mgsleep.profile import DEFAULT_TIMEZONE, known_zone
 from mgsleep.store.db import open_store, session_scope
@@ -23,22 +22,7 @@ from mgsleep.store.repo import DuplicateNight, local_user_id
 MAX_REJECTED_SHOWN = 20
 
 
-class Source(StrEnum):
-    csv = "csv"
-    sleep_as_android = "sleep_as_android"
-    fitbit = "fitbit"
-    oura = "oura"
-    garmin = "garmin"
-
-
-# One module per source under mgsleep.diary.imports, each with read(stream, timezone).
-MODULES = {Source.csv: "diary_csv"} | {s: s.value for s in Source if s is not Source.csv}
-
-
-def reader_for(source: Source) -> Reader:
-    module = importlib.import_module(f"mgsleep.diary.imports.{MODULES[source]}")
-    read: Reader = module.read
-    return read
+Source = StrEnum("Source", {name: name for name in SOURCES})  # type: ignore[misc]
 
 
 class CountingReader:
@@ -115,7 +99,7 @@ def import_command(
         ):
             task = progress.add_task(file.name, total=file.stat().st_size, nights=0, errors=0)
             stream = CountingReader(handle, progress, task)
-            items = _counted(reader_for(source)(stream, timezone), progress, task)  # type: ignore[arg-type]
+            items = _counted(reader_for(str(source))(stream, timezone), progress, task)  # type: ignore[arg-type]
             report = apply_import(
                 session, local_user_id(session), items, replace=replace, dry_run=dry_run
             )

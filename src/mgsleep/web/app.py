@@ -54,11 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from mgsleep.web import api, pages, pages_diary, pages_plan
+    from mgsleep.web import api, pages, pages_diary, pages_import, pages_plan
 
     app.include_router(api.router, prefix="/api/v1")
     # Pages are for people; the OpenAPI schema documents the JSON API only.
-    for module in (pages, pages_plan, pages_diary):
+    for module in (pages, pages_plan, pages_diary, pages_import):
         app.include_router(module.router, include_in_schema=False)
 
 

@@ -8,6 +8,7 @@ way for every source: the night belongs to the calendar date of waking in the pe
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,22 @@ class Rejected:
 
 ImportItem = NightEntry | Nap | Rejected
 Reader = Callable[[BinaryIO, str], Iterator[ImportItem]]
+
+# Source name -> module under mgsleep.diary.imports (each has read(stream, timezone)).
+SOURCES: dict[str, str] = {
+    "csv": "diary_csv",
+    "sleep_as_android": "sleep_as_android",
+    "fitbit": "fitbit",
+    "oura": "oura",
+    "garmin": "garmin",
+}
+
+
+def reader_for(source: str) -> Reader:
+    """The reader of a source; imported on demand, so one source's parser loads only when used."""
+    module = importlib.import_module(f"{__name__}.{SOURCES[source]}")
+    read: Reader = module.read
+    return read
 
 
 @dataclass(frozen=True)
