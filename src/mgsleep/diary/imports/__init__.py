@@ -100,7 +100,7 @@ def _to_minute(moment: datetime, zone: ZoneInfo) -> datetime:
 
 def sleep_night(sleep: DeviceSleep, timezone: str) -> NightEntry | Nap:
     """The diary night of a device's sleep, in the person's zone (or a nap, kept apart)."""
-    if sleep.in_bed_end <= sleep.in_bed_start:
+    if sleep.in_bed_end < sleep.in_bed_start:
         raise ValueError("the sleep ends before it starts")
     zone = ZoneInfo(timezone)
     start = _to_minute(sleep.in_bed_start, zone)
