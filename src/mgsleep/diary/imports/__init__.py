@@ -47,6 +47,7 @@ SOURCES: dict[str, str] = {
     "fitbit": "fitbit",
     "oura": "oura",
     "garmin": "garmin",
+    "apple_health": "apple_health",
 }
 
 
