@@ -200,3 +200,16 @@ def test_the_upload_page(tmp_path):
             "/import", data={"source": "csv"}, files={"file": ("diary.csv", template, "text/csv")}
         )
         assert refused.status_code == 403
+
+
+def test_the_trial_reads_imported_nights_as_typed_ones():
+    from mgsleep.trial.analysis import analyse
+    from tests.simulate import diary, protocol
+
+    trial = protocol()
+    typed = diary(5, trial, 42, effect_min=-15)
+    imported = [n.model_copy(update={"source": "fitbit"}) for n in typed]
+    last = trial.baseline_start + timedelta(days=41)
+    assert (
+        analyse(trial, imported, as_of=last).outcomes == analyse(trial, typed, as_of=last).outcomes
+    )
