@@ -36,6 +36,7 @@ from mgsleep.store.repo import (
     start_trial,
 )
 from mgsleep.trial.analysis import TrialAnalysis, analyse
+from mgsleep.trial.analysis import report as summarise_trial
 from mgsleep.trial.charts import all_charts
 from mgsleep.trial.protocol import Design, Outcome, TrialProtocol
 from mgsleep.trial.report import render_html
@@ -202,25 +203,7 @@ def status_command(
 
 
 def outcomes_json(analysis: TrialAnalysis) -> dict[str, Any]:
-    return {
-        "verdict": analysis.verdict.value,
-        "primary_outcome": analysis.primary_outcome.value,
-        "more_nights_needed": analysis.more_nights_needed,
-        "method": analysis.method,
-        "outcomes": {
-            name: {
-                "baseline_mean": result.baseline_mean,
-                "magnesium_mean": result.magnesium_mean,
-                "difference": result.difference,
-                "ci_low": result.ci_low,
-                "ci_high": result.ci_high,
-                "prob_meaningful": result.prob_meaningful,
-                "verdict": result.verdict.value,
-            }
-            for name, result in analysis.outcomes.items()
-        },
-        "analysis": analysis.model_dump(mode="json"),
-    }
+    return summarise_trial(analysis).model_dump(mode="json")
 
 
 @trial_app.command("report")

@@ -401,3 +401,52 @@ def _whiten(
     y[1:] = (value[1:] - decay * value[:-1]) * scale
     x[1:] = (design[1:] - decay[:, None] * design[:-1]) * scale[:, None]
     return y, x
+
+
+class OutcomeSummary(BaseModel):
+    """The headline figures of one outcome, as the CLI's and the API's reports give them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    baseline_mean: float | None
+    magnesium_mean: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    prob_meaningful: float | None
+    verdict: Verdict
+
+
+class TrialReport(BaseModel):
+    """The verdict, one summary per outcome, and the full analysis beside them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    primary_outcome: Outcome
+    more_nights_needed: int
+    method: str
+    outcomes: dict[str, OutcomeSummary]
+    analysis: TrialAnalysis
+
+
+def report(analysis: TrialAnalysis) -> TrialReport:
+    return TrialReport(
+        verdict=analysis.verdict,
+        primary_outcome=analysis.primary_outcome,
+        more_nights_needed=analysis.more_nights_needed,
+        method=analysis.method,
+        outcomes={
+            name: OutcomeSummary(
+                baseline_mean=result.baseline_mean,
+                magnesium_mean=result.magnesium_mean,
+                difference=result.difference,
+                ci_low=result.ci_low,
+                ci_high=result.ci_high,
+                prob_meaningful=result.prob_meaningful,
+                verdict=result.verdict,
+            )
+            for name, result in analysis.outcomes.items()
+        },
+        analysis=analysis,
+    )

@@ -68,9 +68,10 @@ from mgsleep.store.repo import (
     start_trial,
 )
 from mgsleep.store.tables import SOURCE_MAX_LEN, USERNAME_MAX_LEN
-from mgsleep.trial.analysis import TrialAnalysis, analyse
+from mgsleep.trial.analysis import TrialAnalysis, TrialReport, analyse
 from mgsleep.trial.analysis import Verdict as TrialVerdict
-from mgsleep.trial.protocol import Outcome, TrialProtocol
+from mgsleep.trial.analysis import report as summarise_trial
+from mgsleep.trial.protocol import TrialProtocol
 from mgsleep.trial.report import render_html
 from mgsleep.web.deps import (
     CurrentUser,
@@ -949,50 +950,11 @@ def trial_status(session: SessionDep, user: CurrentUser, as_of: AsOfQuery = None
     )
 
 
-class OutcomeSummary(BaseModel):
-    baseline_mean: float | None
-    magnesium_mean: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
-    prob_meaningful: float | None
-    verdict: TrialVerdict
-
-
-class TrialReport(BaseModel):
-    """The same keys as `mgsleep trial report --json`."""
-
-    verdict: TrialVerdict
-    primary_outcome: Outcome
-    more_nights_needed: int
-    method: str
-    outcomes: dict[str, OutcomeSummary]
-    analysis: TrialAnalysis
-
-
 @guarded.get("/trial/report", tags=["trial"], responses=_documented(404, 422))
 def trial_report(session: SessionDep, user: CurrentUser, as_of: AsOfQuery = None) -> TrialReport:
     """Per outcome: the phase means, the difference with its interval, and the verdict."""
     analysis, _nights = _analysis(session, user, as_of)
-    return TrialReport(
-        verdict=analysis.verdict,
-        primary_outcome=analysis.primary_outcome,
-        more_nights_needed=analysis.more_nights_needed,
-        method=analysis.method,
-        outcomes={
-            name: OutcomeSummary(
-                baseline_mean=r.baseline_mean,
-                magnesium_mean=r.magnesium_mean,
-                difference=r.difference,
-                ci_low=r.ci_low,
-                ci_high=r.ci_high,
-                prob_meaningful=r.prob_meaningful,
-                verdict=r.verdict,
-            )
-            for name, r in analysis.outcomes.items()
-        },
-        analysis=analysis,
-    )
+    return summarise_trial(analysis)
 
 
 @guarded.get(
