@@ -38,7 +38,8 @@ from mgsleep.store.repo import (
 from mgsleep.trial.analysis import TrialAnalysis, analyse
 from mgsleep.trial.analysis import report as summarise_trial
 from mgsleep.trial.charts import all_charts
-from mgsleep.trial.protocol import Design, Outcome, TrialProtocol
+from mgsleep.trial.labels import outcome_name, phase_name, verdict_name
+from mgsleep.trial.protocol import Design, Outcome, Phase, TrialProtocol
 from mgsleep.trial.report import render_html
 
 trial_app = typer.Typer(help="The N-of-1 trial: baseline, then magnesium.", no_args_is_help=True)
@@ -186,7 +187,7 @@ def status_command(
     table.add_column()
     table.add_column(justify="right")
     for phase, count in analysis.nights_by_phase.items():
-        table.add_row(_(phase), str(count))
+        table.add_row(phase_name(Phase(phase), view.lang), str(count))
     table.add_row(_("missing nights"), str(analysis.missing_nights))
     table.add_row(
         _("adherence"),
@@ -200,10 +201,6 @@ def status_command(
                 "{count} more nights are needed for a verdict.", count=analysis.more_nights_needed
             )
         )
-
-
-def outcomes_json(analysis: TrialAnalysis) -> dict[str, Any]:
-    return summarise_trial(analysis).model_dump(mode="json")
 
 
 @trial_app.command("report")
@@ -229,7 +226,7 @@ def report_command(
         for name, image in all_charts(analysis, nights, view.lang).items():
             (png / name).write_bytes(image)
     if as_json:
-        print_json(outcomes_json(analysis))
+        print_json(summarise_trial(analysis))
         return
     _print_outcomes(view, analysis)
     for written in (html, png):
@@ -260,11 +257,11 @@ def _print_outcomes(view: View, analysis: TrialAnalysis) -> None:
             )
         )
         table.add_row(
-            _(name),
+            outcome_name(Outcome(name), view.lang),
             "—" if result.baseline_mean is None else view.fmt("{v:.1f}", v=result.baseline_mean),
             "—" if result.magnesium_mean is None else view.fmt("{v:.1f}", v=result.magnesium_mean),
             interval,
-            _(result.verdict.value),
+            verdict_name(result.verdict.value, view.lang),
         )
     view.console.print(table)
     if analysis.more_nights_needed:

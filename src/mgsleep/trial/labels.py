@@ -51,3 +51,15 @@ def phase_name(phase: Phase, lang: Lang) -> str:
         Phase.washout: _("Washout"),
     }
     return names[phase]
+
+
+def verdict_name(verdict: str, lang: Lang) -> str:
+    """The verdict in words, as the report's template says it."""
+    _ = translations(lang).gettext
+    names = {
+        "improved": _("improved"),
+        "worse": _("worse"),
+        "no_clear_effect": _("no clear effect"),
+        "not_enough_data": _("not enough data yet"),
+    }
+    return names[verdict]
