@@ -203,6 +203,11 @@ def status_command(
         )
 
 
+def outcomes_json(analysis: TrialAnalysis) -> dict[str, Any]:
+    """What `trial report --json` prints; the API's report has the same keys."""
+    return summarise_trial(analysis).model_dump(mode="json")
+
+
 @trial_app.command("report")
 def report_command(
     as_of: AsOfOption = None,
@@ -226,7 +231,7 @@ def report_command(
         for name, image in all_charts(analysis, nights, view.lang).items():
             (png / name).write_bytes(image)
     if as_json:
-        print_json(summarise_trial(analysis))
+        print_json(outcomes_json(analysis))
         return
     _print_outcomes(view, analysis)
     for written in (html, png):
