@@ -27,7 +27,15 @@ FORMS = {
     "carbonate",
     "hydroxide",
 }
-COMPANIONS = {"glycine", "gaba", "l_theanine", "l_tryptophan", "melatonin"}
+COMPANIONS = {
+    "glycine",
+    "gaba",
+    "l_theanine",
+    "l_tryptophan",
+    "melatonin",
+    "five_htp",
+    "st_johns_wort",
+}
 PATHWAYS = {"gaba_a", "nmda_block", "melatonin_synthesis", "cortisol", "thermoregulation"}
 ARTICLE_SOURCES = {
     "abbasi2012",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -36,6 +36,8 @@ class Case:
     glycine_topup: bool | None = None
     conflict: bool = False
     magnesium_at: str | None = None
+    paused: bool = False
+    no_dose: bool = False
 
 
 def med(name: str, *times: str) -> dict[str, Any]:
@@ -49,13 +51,46 @@ CASES: dict[str, Case] = {
     "staying asleep only: no glycine top-up": Case(
         {"complaints": ["staying_asleep"]}, "go", "bisglycinate", glycine_topup=False
     ),
-    "elderly on a PPI": Case(
-        {"age": 72, "medicines": [med("omeprazol", "08:00")]},
+    "elderly on a PPI, kidneys fine": Case(
+        {"age": 72, "kidney_disease": False, "medicines": [med("omeprazol", "08:00")]},
         "go",
         "bisglycinate",
         codes={"interaction.proton_pump_inhibitors"},
     ),
-    "chronic kidney disease": Case({"kidney_disease": True}, "stop", codes={"condition.ckd"}),
+    "elderly, kidney function not stated": Case(
+        {"age": 72}, "caution", "bisglycinate", codes={"condition.ckd_unknown"}
+    ),
+    "chronic kidney disease of unknown stage": Case(
+        {"kidney_disease": True}, "stop", codes={"condition.ckd_stage_unknown"}
+    ),
+    "chronic kidney disease with eGFR 45": Case(
+        {"kidney_disease": True, "egfr": 45},
+        "caution",
+        "bisglycinate",
+        codes={"condition.ckd_moderate"},
+    ),
+    "eGFR 45 typed without a CKD flag": Case(
+        {"egfr": 45}, "caution", "bisglycinate", codes={"condition.ckd_moderate"}
+    ),
+    "CKD with eGFR 75": Case(
+        {"kidney_disease": True, "egfr": 75}, "caution", codes={"condition.ckd_known"}
+    ),
+    "haemodialysis typed as free text": Case(
+        {"other_conditions": ["hemodialyse 3x per week"]}, "stop", codes={"condition.ckd"}
+    ),
+    "heart failure typed in Dutch": Case(
+        {"other_conditions": ["hartfalen"]},
+        "caution",
+        codes={"condition.heart_failure", "condition.ckd_unknown"},
+    ),
+    "an unknown condition is named": Case(
+        {"other_conditions": ["ziekte van Fabry-Xyz"]},
+        "caution",
+        codes={"condition.not_recognised"},
+    ),
+    "a condition with nothing against magnesium": Case(
+        {"other_conditions": ["hoge bloeddruk"]}, "go", "bisglycinate"
+    ),
     "eGFR 25 without a CKD flag": Case({"egfr": 25}, "stop", codes={"condition.ckd"}),
     "kidney function unknown": Case(
         {"kidney_disease": "unknown"}, "caution", "bisglycinate", codes={"condition.ckd_unknown"}
@@ -80,11 +115,58 @@ CASES: dict[str, Case] = {
         codes={"interaction.fluoroquinolones"},
         magnesium_at="22:00",
     ),
-    "ciprofloxacin at 21:00": Case(
+    "ciprofloxacin at 21:00: magnesium moves to the afternoon": Case(
         {"medicines": [med("ciprofloxacin", "21:00")]},
         "caution",
         codes={"interaction.fluoroquinolones"},
-        conflict=True,
+        magnesium_at="14:30",
+    ),
+    "ciprofloxacin by its Dutch brand at 21:00": Case(
+        {"medicines": [med("Ciproxin 500 mg", "21:00")]},
+        "caution",
+        codes={"interaction.fluoroquinolones"},
+        magnesium_at="14:30",
+    ),
+    "an antibiotic course pauses magnesium until it ends": Case(
+        {"medicines": [{**med("doxycycline", "08:00", "20:00"), "course_end": "2026-01-20"}]},
+        "caution",
+        codes={"interaction.tetracyclines"},
+        paused=True,
+    ),
+    "moxifloxacin keeps its own 4 h / 8 h": Case(
+        {"medicines": [med("Avelox", "09:00")]},
+        "caution",
+        codes={"interaction.fluoroquinolones"},
+        magnesium_at="21:30",
+    ),
+    "an HIV medicine at 22:00": Case(
+        {"medicines": [med("Tivicay", "22:00")]},
+        "caution",
+        codes={"interaction.integrase_inhibitors"},
+        magnesium_at="15:30",
+    ),
+    "Triumeq is dolutegravir": Case(
+        {"medicines": [med("Triumeq", "09:00")]},
+        "caution",
+        codes={"interaction.integrase_inhibitors"},
+        magnesium_at="21:30",
+    ),
+    "raltegravir: no timing makes it safe": Case(
+        {"medicines": [med("Isentress 400 mg", "08:00", "20:00")]},
+        "stop",
+        codes={"interaction.raltegravir"},
+    ),
+    "eltrombopag": Case(
+        {"medicines": [med("Revolade", "08:00")]}, "caution", codes={"interaction.eltrombopag"}
+    ),
+    "cisplatin: a doctor guides magnesium": Case(
+        {"medicines": [med("cisplatine")]}, "stop", codes={"interaction.magnesium_wasting"}
+    ),
+    "iron tablets": Case(
+        {"medicines": [med("ferrofumaraat 200 mg", "20:00")]},
+        "caution",
+        codes={"interaction.magnesium_binding"},
+        magnesium_at="15:30",
     ),
     "alendronate mornings": Case(
         {"medicines": [med("alendroninezuur", "07:00")]},
@@ -102,15 +184,20 @@ CASES: dict[str, Case] = {
         {"bedtime": "23:00", "medicines": [med("doxycycline", "21:00")]},
         "caution",
         codes={"interaction.tetracyclines"},
-        conflict=True,
+        magnesium_at="17:30",
     ),
-    "furosemide": Case(
-        {"medicines": [med("furosemide", "08:00")]},
+    "furosemide, kidneys fine": Case(
+        {"kidney_disease": False, "medicines": [med("furosemide", "08:00")]},
         "go",
         codes={"interaction.loop_thiazide_diuretics"},
     ),
+    "furosemide, kidney function not stated": Case(
+        {"medicines": [med("Lasix", "08:00")]},
+        "caution",
+        codes={"interaction.loop_thiazide_diuretics", "condition.ckd_unknown"},
+    ),
     "hydrochlorothiazide in Dutch": Case(
-        {"medicines": [med("hydrochloorthiazide")]},
+        {"kidney_disease": False, "medicines": [med("hydrochloorthiazide")]},
         "go",
         codes={"interaction.loop_thiazide_diuretics"},
     ),
@@ -126,14 +213,26 @@ CASES: dict[str, Case] = {
     "gabapentin just before bed": Case(
         {"medicines": [med("gabapentine", "22:15")]},
         "caution",
-        codes={"interaction.gabapentinoids"},
+        codes={"interaction.gabapentin"},
         magnesium_at="19:45",
     ),
-    "an unknown medicine": Case(
-        {"medicines": [med("paracetamol")]},
+    "pregabalin has no gut interaction": Case(
+        {"medicines": [med("Lyrica", "22:00")]}, "go", magnesium_at="21:30"
+    ),
+    "an unknown medicine at 22:00": Case(
+        {"bedtime": "23:00", "medicines": [med("Zyxorin", "22:00")]},
         "caution",
         "bisglycinate",
         codes={"medicine.not_recognised"},
+        magnesium_at="17:30",
+    ),
+    "a common medicine with no interaction": Case(
+        {"medicines": [med("paracetamol 500 mg", "08:00")]}, "go", "bisglycinate"
+    ),
+    "a typo is read as the nearest name, with the wide gap": Case(
+        {"medicines": [med("Ciproflaxacine", "21:00")]},
+        "caution",
+        codes={"medicine.read_as", "medicine.not_recognised", "interaction.fluoroquinolones"},
     ),
     "loose stools": Case({"digestion": "loose_stools"}, "go", "bisglycinate"),
     "constipation": Case({"digestion": "constipation"}, "go", "citrate", glycine_topup=True),
@@ -158,10 +257,29 @@ CASES: dict[str, Case] = {
         companions={"l_theanine", "gaba"},
         not_companions={"l_tryptophan"},
     ),
-    "multi-pathway for night waking": Case(
+    "multi-pathway for night waking: tryptophan is not proposed": Case(
         {"approach": "multi_pathway", "complaints": ["staying_asleep"]},
         "go",
-        companions={"l_theanine", "gaba", "l_tryptophan"},
+        companions={"l_theanine", "gaba"},
+        not_companions={"l_tryptophan"},
+    ),
+    "multi-pathway with a sleeping pill": Case(
+        {"approach": "multi_pathway", "medicines": [med("temazepam", "22:00")]},
+        "caution",
+        companions=set(),
+    ),
+    "pregnant, multi-pathway: no add-ons": Case(
+        {"pregnant": True, "approach": "multi_pathway"},
+        "caution",
+        companions=set(),
+        glycine_topup=False,
+    ),
+    "pregnancy typed as free text": Case(
+        {"other_conditions": ["zwanger"], "approach": "multi_pathway"},
+        "caution",
+        codes={"condition.pregnancy"},
+        companions=set(),
+        glycine_topup=False,
     ),
     "bedtime 01:00": Case({"bedtime": "01:00"}, "go", "bisglycinate", magnesium_at="00:00"),
     "United States": Case({"region": "us"}, "go", "bisglycinate", elemental_mg=200),
@@ -177,7 +295,14 @@ CASES: dict[str, Case] = {
         elemental_mg=150,
     ),
     "a child of seven": Case({"age": 7}, "stop", codes={"age.child"}),
-    "a teenager": Case({"age": 15}, "caution", codes={"age.teenager"}),
+    "a nine-year-old is a child, not a teenager": Case({"age": 9}, "stop", codes={"age.child"}),
+    "a teenager: no add-ons": Case(
+        {"age": 15, "approach": "multi_pathway"},
+        "caution",
+        codes={"age.teenager"},
+        companions=set(),
+        glycine_topup=False,
+    ),
     "tryptophan with an MAOI": Case(
         {
             "medicines": [med("moclobemide", "08:00")],
@@ -189,8 +314,78 @@ CASES: dict[str, Case] = {
     "capsules of 100 mg": Case(
         {"product_elemental_mg_per_unit": 100}, "go", "bisglycinate", elemental_mg=200
     ),
-    "magnesium as a laxative": Case(
-        {"medicines": [med("magnesiumoxide")]}, "caution", codes={"medicine.contains_magnesium"}
+    "magnesium as a laxative: no supplement on top": Case(
+        {"medicines": [med("magnesiumoxide 500 mg", "08:00")]},
+        "caution",
+        codes={"medicine.is_magnesium"},
+        no_dose=True,
+    ),
+    "milk of magnesia": Case(
+        {"medicines": [med("Milk of Magnesia")]},
+        "caution",
+        codes={"medicine.is_magnesium"},
+        no_dose=True,
+    ),
+    "an antacid with magnesium, amount unknown": Case(
+        {"medicines": [med("Rennie")]},
+        "caution",
+        codes={"medicine.contains_magnesium"},
+        no_dose=True,
+    ),
+    "an antacid with magnesium, amount given": Case(
+        {"medicines": [{"name": "Rennie", "magnesium_mg": 60}]},
+        "go",
+        "bisglycinate",
+        elemental_mg=190,
+    ),
+    "a multivitamin, amount unknown": Case(
+        {"supplements": [{"name": "Centrum Advance 50+"}]},
+        "caution",
+        codes={"medicine.contains_magnesium"},
+        no_dose=True,
+    ),
+    "a multivitamin with 100 mg magnesium": Case(
+        {"supplements": [{"name": "multivitamine", "magnesium_mg": 100}]},
+        "go",
+        elemental_mg=150,
+    ),
+    "a 'magnesium complex' of 300 mg": Case(
+        {"supplements": [{"name": "Magnesium complex", "dose_mg": 300}]},
+        "caution",
+        codes={"intake.above_upper_limit", "plan.no_room_for_magnesium"},
+        no_dose=True,
+    ),
+    "melatonin with fluvoxamine": Case(
+        {
+            "medicines": [med("Fevarin", "08:00")],
+            "supplements": [{"name": "melatonine"}],
+        },
+        "stop",
+        codes={"companion.melatonin"},
+    ),
+    "5-HTP with an SSRI": Case(
+        {
+            "medicines": [med("sertraline", "08:00")],
+            "supplements": [{"name": "5-HTP"}],
+        },
+        "caution",
+        codes={"companion.five_htp"},
+    ),
+    "St John's wort with an MAO-B inhibitor": Case(
+        {"medicines": [med("Azilect")], "supplements": [{"name": "sint-janskruid"}]},
+        "stop",
+        codes={"companion.st_johns_wort"},
+    ),
+    "glycine with clozapine: no top-up": Case(
+        {"medicines": [med("Leponex", "20:00")]}, "go", glycine_topup=False
+    ),
+    "chronic insomnia points to CBT-I": Case(
+        {"insomnia_months": 14}, "go", codes={"insomnia.chronic"}
+    ),
+    "muscle cramps": Case({"symptoms": ["muscle_cramps"]}, "go", codes={"symptom.muscle_cramps"}),
+    "restless legs": Case({"symptoms": ["restless_legs"]}, "go", codes={"symptom.restless_legs"}),
+    "a diet that already meets the intake": Case(
+        {"dietary_magnesium_mg": 420}, "go", codes={"intake.diet_enough"}
     ),
 }
 
@@ -212,8 +407,16 @@ def test_named_profile(name):
         assert plan.form == case.form
     if case.elemental_mg is not None:
         assert plan.elemental_mg == pytest.approx(case.elemental_mg)
-    if case.verdict == "stop":
+    if case.verdict == "stop" or case.no_dose:
         assert plan.elemental_mg is None
+        assert not timeline.has_intake() or not [
+            e for e in timeline.entries if e.kind == "magnesium"
+        ]
+    if case.paused:
+        assert plan.paused_until is not None
+        assert plan.start_date == plan.paused_until + timedelta(days=1)
+        assert not [e for e in timeline.entries if e.kind == "magnesium"]
+    if case.verdict == "stop":
         assert plan.doctor_questions
         assert not timeline.has_intake()
     if case.companions is not None:
@@ -249,6 +452,6 @@ def test_low_budget_oxide_says_the_trial_dose_was_above_the_limit():
 
 
 def test_context_always_names_cbt_i_and_the_modest_effect():
-    plan, _ = _run(CASES["chronic kidney disease"])
+    plan, _ = _run(CASES["chronic kidney disease of unknown stage"])
     text = " ".join(r.text.en for r in plan.context)
     assert "CBT-I" in text or "cognitive behavioural therapy" in text.lower()

@@ -91,8 +91,22 @@ def test_medicine_times_passed_in_override_the_profile():
         medicines=[MedicineEntry(name="ciprofloxacin", times=[time(21, 0)])],
         night=date(2026, 1, 14),
     )
-    assert timeline.conflicts
+    # 21:00 blocks 15:00-23:00: magnesium moves to the afternoon, the antibiotic stays put.
+    magnesium = [e for e in timeline.entries if e.kind == "magnesium"]
+    assert [e.end.strftime("%H:%M") for e in magnesium] == ["15:00"]
+    doses = [e.start.strftime("%H:%M") for e in timeline.entries if e.kind == "medicine"]
+    assert "21:00" in doses
+    assert not timeline.conflicts
+
+
+def test_a_day_with_no_room_skips_magnesium_and_never_moves_the_medicine():
+    times = ["06:00", "10:00", "14:00", "18:00", "22:00"]
+    plan = _plan(bedtime="22:30", medicines=[{"name": "Tivicay", "times": times}])
+    timeline = evening(plan, night=date(2026, 1, 14))
     assert not [e for e in timeline.entries if e.kind == "magnesium"]
+    [conflict] = timeline.conflicts
+    assert "skip magnesium" in conflict.message.en
+    assert "another time" not in conflict.message.en
 
 
 def test_a_medicine_without_times_is_reported():

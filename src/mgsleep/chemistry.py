@@ -30,6 +30,11 @@ def _magnesium_fraction(formula: str) -> float:
     return float(Formula(formula).composition()["Mg"].fraction)
 
 
+def magnesium_fraction_of(formula: str) -> float:
+    """Mass fraction of magnesium in any formula molmass reads ('MgO', 'MgSO4.7H2O')."""
+    return _magnesium_fraction(formula)
+
+
 def full_formula(form: Form) -> str:
     """The formula as sold: the anhydrous salt with its water of hydration."""
     if form.water_of_hydration:

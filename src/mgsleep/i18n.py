@@ -104,3 +104,18 @@ def default_lang(environ: Mapping[str, str] | None = None) -> Lang:
         if lang is not None:
             return lang
     return "en"
+
+
+def lower_first(text: Text) -> Text:
+    """A name used inside a sentence: 'Magnesiumcitraat' -> 'magnesiumcitraat'."""
+    return Text(nl=text.nl[:1].lower() + text.nl[1:], en=text.en[:1].lower() + text.en[1:])
+
+
+def fill(text: Text, **values: object) -> Text:
+    """A data text with `{name}` placeholders, filled in per language (decimal comma in Dutch)."""
+
+    def render(lang: Lang) -> str:
+        localised = {k: v.get(lang) if isinstance(v, Text) else v for k, v in values.items()}
+        return format_number(lang, text.get(lang), **localised)
+
+    return Text(nl=render("nl"), en=render("en"))

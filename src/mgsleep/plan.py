@@ -16,15 +16,20 @@ from mgsleep import chemistry
 from mgsleep.dose import GLYCINE_KEY
 from mgsleep.evidence import Evidence, load_evidence
 from mgsleep.evidence.schema import EvidenceStrength, Form, Region, Severity
-from mgsleep.i18n import Text, both
+from mgsleep.i18n import Text, both, fill
 from mgsleep.intakes import upper_limit_mg
 from mgsleep.profile import Approach, Budget, Complaint, Digestion, Profile
 from mgsleep.safety import (
     Finding,
+    circumstances,
+    magnesium_medicines,
     medicine_classes,
+    no_add_ons,
     screen,
+    substance_keys,
     supplemental_magnesium_mg,
     taken_companions,
+    unknown_magnesium,
     upper_limit_finding,
     verdict,
 )
@@ -109,8 +114,12 @@ class BathRitual(BaseModel):
     temperature_c_low: float
     temperature_c_high: float
     duration_min: float
+    duration_is_maximum: bool = Field(
+        default=False, description="True: at most this long (pregnancy); else at least"
+    )
     salts: list[Reason]
     verdict: Reason
+    safety: list[Reason] = Field(default_factory=list, description="care for this person")
 
 
 class Expectations(BaseModel):
@@ -127,6 +136,13 @@ class Plan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     verdict: Verdict
+    headline: Text = Field(description="the verdict in one sentence: what to do, and from when")
+    start_date: date | None = Field(
+        default=None, description="the first evening with magnesium (after a short course)"
+    )
+    paused_until: date | None = Field(
+        default=None, description="no magnesium up to and including this day (a short course)"
+    )
     findings: list[Finding]
     region: Region
     bedtime: time
@@ -158,14 +174,15 @@ class Plan(BaseModel):
             found.append(self.glycine.reason)
         found += [c.reason for c in self.companions] + [c.reason for c in self.excluded_companions]
         if self.bath is not None:
-            found += [*self.bath.salts, self.bath.verdict]
+            found += [*self.bath.salts, self.bath.verdict, *self.bath.safety]
         if self.expectations is not None:
             found.append(self.expectations.reason)
         return found
 
 
 TRACKED_OUTCOMES = ["sleep_latency_min", "total_sleep_min", "quality", "side_effects"]
-MULTI_PATHWAY_COMPANIONS = ("l_theanine", "gaba", "l_tryptophan")
+# Tryptophan is left out: the AASM guideline advises against it for chronic insomnia.
+MULTI_PATHWAY_COMPANIONS = ("l_theanine", "gaba")
 
 
 def make_plan(profile: Profile, ev: Evidence | None = None, *, start: date | None = None) -> Plan:
@@ -187,10 +204,16 @@ def make_plan(profile: Profile, ev: Evidence | None = None, *, start: date | Non
         extra = upper_limit_finding(profile, ev, total, planned=True)
         if extra is not None and all(f.code != extra.code for f in findings):
             findings = [*findings, extra]
+    first_evening, paused_for = _first_evening(findings, start)
     glycine = _glycine(profile, ev, dose)
     companions, excluded = _companions(profile, ev)
     plan = Plan(
         verdict=_verdict(findings),
+        headline=_headline(_verdict(findings), dose is not None, first_evening, start, paused_for),
+        start_date=first_evening if dose is not None else None,
+        paused_until=(
+            first_evening - timedelta(days=1) if first_evening > start and dose else None
+        ),
         findings=findings,
         region=profile.region,
         bedtime=profile.bedtime,
@@ -205,13 +228,57 @@ def make_plan(profile: Profile, ev: Evidence | None = None, *, start: date | Non
         glycine=glycine,
         companions=companions,
         excluded_companions=excluded,
-        bath=_bath(ev) if profile.bath else None,
-        expectations=_expectations(ev, start),
-        doctor_questions=[],
+        bath=_bath(profile, ev) if profile.bath else None,
+        expectations=_expectations(ev, first_evening),
+        doctor_questions=_doctor_questions(profile, ev),
         context=context,
         citations=[],
     )
     return _with_citations(plan)
+
+
+def _first_evening(findings: list[Finding], start: date) -> tuple[date, list[str]]:
+    """Magnesium pauses for a short course: it starts the day after the last tablet."""
+    first = start
+    paused_for: list[str] = []
+    for finding in findings:
+        if finding.pause_until is not None and finding.pause_until >= start:
+            first = max(first, finding.pause_until + timedelta(days=1))
+            if finding.subject is not None and finding.subject not in paused_for:
+                paused_for.append(finding.subject)
+    return first, paused_for
+
+
+def _headline(
+    verdict_: Verdict, has_dose: bool, first: date, start: date, paused_for: list[str]
+) -> Text:
+    if verdict_ is Verdict.stop:
+        return both("Do not start magnesium on your own: talk to your doctor first.")
+    if not has_dose:
+        return both("mgsleep proposes no extra magnesium for now: see the findings first.")
+    if first > start:
+        return both(
+            "Pause: start magnesium on {day}, the day after your course of {medicines} ends.",
+            day=Text(nl=first.isoformat(), en=first.isoformat()),
+            medicines=", ".join(paused_for),
+        )
+    if verdict_ is Verdict.caution:
+        return both("You can start, but read the cautions first and follow their timing.")
+    return both("Nothing in your answers stands in the way: you can start tonight.")
+
+
+def _doctor_questions(profile: Profile, ev: Evidence) -> list[Reason]:
+    return [
+        Reason(
+            text=both(
+                "You already take {name}, which is magnesium. Ask whoever prescribed it whether "
+                "it can be taken in the evening for your sleep, instead of adding a supplement.",
+                name=line.name,
+            ),
+            citations=sorted(ev.intakes.cite),
+        )
+        for line in magnesium_medicines(profile, ev)
+    ]
 
 
 def _verdict(findings: list[Finding]) -> Verdict:
@@ -235,6 +302,7 @@ def _stop_plan(
     ]
     plan = Plan(
         verdict=Verdict.stop,
+        headline=_headline(Verdict.stop, False, date(2000, 1, 1), date(2000, 1, 1), []),
         findings=findings,
         region=profile.region,
         bedtime=profile.bedtime,
@@ -354,6 +422,9 @@ def room_mg(profile: Profile, ev: Evidence) -> float | None:
 
 
 def _dose(profile: Profile, ev: Evidence, form: Form) -> MagnesiumDose | None:
+    if unknown_magnesium(profile, ev) or magnesium_medicines(profile, ev):
+        # Counted over every source, or not at all: an unknown amount could already be the limit.
+        return None
     start_claim = ev.claim("start_dose")
     start_mg = start_claim.figure.point() if start_claim.figure else None
     room = room_mg(profile, ev)
@@ -404,6 +475,8 @@ def _dose(profile: Profile, ev: Evidence, form: Form) -> MagnesiumDose | None:
 
 
 def _no_room_finding(profile: Profile, ev: Evidence) -> list[Finding]:
+    if unknown_magnesium(profile, ev) or magnesium_medicines(profile, ev):
+        return []  # the finding that asks for the amount, or names the medicine, says why
     limit_cite = sorted({c for row in ev.intakes.upper_limits for c in row.cite})
     return [
         Finding(
@@ -428,9 +501,11 @@ def _no_room_finding(profile: Profile, ev: Evidence) -> list[Finding]:
 
 def _glycine(profile: Profile, ev: Evidence, dose: MagnesiumDose | None) -> GlycineTopUp | None:
     """Top glycine up to the trials' 3 g when falling asleep is the complaint."""
-    if Complaint.falling_asleep not in profile.complaints:
+    if Complaint.falling_asleep not in profile.complaints or no_add_ons(profile, ev):
         return None
     glycine = ev.companion(GLYCINE_KEY)
+    if _caution_applies(profile, ev, GLYCINE_KEY) is not None:
+        return None
     target = glycine.evidence_dose_mg.point() if glycine.evidence_dose_mg else None
     if target is None or glycine.evidence_dose_mg is None:
         return None
@@ -466,6 +541,13 @@ def _companions(
     """Companions only for the multi-pathway route, and only where safety allows."""
     if profile.approach is not Approach.multi_pathway:
         return [], []
+    if no_add_ons(profile, ev):
+        no_data = _advice_reason(ev, "no_add_ons")
+        return [], [
+            ExcludedCompanion(key=c.key, name=c.name, reason=no_data)
+            for c in ev.companions
+            if c.key != GLYCINE_KEY
+        ]
     classes = medicine_classes(profile, ev)
     chosen: list[CompanionItem] = []
     excluded: list[ExcludedCompanion] = []
@@ -499,29 +581,30 @@ def _companions(
     return chosen, excluded
 
 
+def _caution_applies(profile: Profile, ev: Evidence, key: str) -> Reason | None:
+    """The first of a companion's cautions that this person's medicines trigger."""
+    classes = medicine_classes(profile, ev)
+    substances = substance_keys(profile, ev)
+    for caution in ev.companion(key).cautions:
+        if classes & set(caution.medicine_classes) or substances & set(caution.substances):
+            return Reason(text=caution.message, citations=list(caution.cite))
+    return None
+
+
 def _exclusion(profile: Profile, ev: Evidence, key: str, classes: set[str]) -> Reason | None:
     companion = ev.companion(key)
     if not companion.recommended or key not in MULTI_PATHWAY_COMPANIONS:
         return Reason(text=companion.effect, citations=list(companion.cite))
-    for caution in companion.cautions:
-        if classes & set(caution.medicine_classes):
-            return Reason(text=caution.message, citations=list(caution.cite))
-    night_waking = {Complaint.staying_asleep, Complaint.early_waking}
-    if key == "l_tryptophan" and not night_waking & set(profile.complaints):
-        return Reason(
-            text=both(
-                "Not tryptophan: in trials it only shortened time awake during the night, "
-                "which is not your complaint."
-            ),
-            citations=list(companion.cite),
-        )
+    caution = _caution_applies(profile, ev, key)
+    if caution is not None:
+        return caution
     return None
 
 
 # --- bath, expectations, context ----------------------------------------------------------
 
 
-def _bath(ev: Evidence) -> BathRitual:
+def _bath(profile: Profile, ev: Evidence) -> BathRitual:
     bath = ev.bath
     salts = [
         Reason(
@@ -529,14 +612,14 @@ def _bath(ev: Evidence) -> BathRitual:
                 "{form}: {amount} {unit} in the bath, if you like; {purpose}",
                 form=ev.form(salt.form).name,
                 amount=_range_text(salt.amount.low, salt.amount.high, salt.amount.value),
-                unit=salt.amount.unit,
+                unit=_unit_text(salt.amount.unit),
                 purpose=salt.purpose,
             ),
             citations=list(salt.amount.cite),
         )
         for salt in bath.salts
     ]
-    return BathRitual(
+    ritual = BathRitual(
         before_bed_min_low=_low(bath.before_bed_min.low, bath.before_bed_min.value),
         before_bed_min_high=_low(bath.before_bed_min.high, bath.before_bed_min.value),
         temperature_c_low=_low(bath.water_temperature_c.low, bath.water_temperature_c.value),
@@ -545,6 +628,45 @@ def _bath(ev: Evidence) -> BathRitual:
         salts=salts,
         verdict=Reason(text=bath.verdict, citations=list(bath.cite)),
     )
+    if circumstances(profile, ev).pregnant:
+        return _pregnancy_bath(ritual, ev)
+    if profile.age >= OLDER_BATHER_AGE_Y:
+        return ritual.model_copy(update={"safety": [_advice_reason(ev, "older_bather")]})
+    return ritual
+
+
+# Core temperature in pregnancy must stay below about 38.9 °C (hyperthermia and neural-tube
+# defects): a warm bath of at most 10 minutes, not the studies' 40–42.5 °C.
+PREGNANCY_BATH_MAX_C = 38.0
+PREGNANCY_BATH_MAX_MIN = 10.0
+OLDER_BATHER_AGE_Y = 65
+
+
+def _pregnancy_bath(ritual: BathRitual, ev: Evidence) -> BathRitual:
+    advice = ev.advice_for("pregnancy_bath")
+    reason = Reason(
+        text=fill(advice.message, max_c=PREGNANCY_BATH_MAX_C, minutes=PREGNANCY_BATH_MAX_MIN),
+        citations=list(advice.cite),
+    )
+    return ritual.model_copy(
+        update={
+            "temperature_c_low": min(ritual.temperature_c_low, PREGNANCY_BATH_MAX_C - 2),
+            "temperature_c_high": PREGNANCY_BATH_MAX_C,
+            "duration_min": PREGNANCY_BATH_MAX_MIN,
+            "duration_is_maximum": True,
+            "salts": [],
+            "safety": [reason],
+        }
+    )
+
+
+def _advice_reason(ev: Evidence, key: str) -> Reason:
+    advice = ev.advice_for(key)
+    return Reason(text=advice.message, citations=list(advice.cite))
+
+
+def _unit_text(unit: str) -> Text:
+    return both("cup") if unit == "cup" else Text(nl=unit, en=unit)
 
 
 def _low(bound: float | None, value: float | None) -> float:

@@ -6,7 +6,7 @@ an error that names them.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -94,20 +94,36 @@ def parse_clock(value: object) -> time:
         raise ValueError(f"expected a clock time HH:MM, got {text!r}") from error
 
 
+def _clock_list(value: object) -> list[time]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    return [parse_clock(item) for item in value]
+
+
+# Dates a person can mean; outside them a date is a typo (year 1, year 9999).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+SaneDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+
+
 class MedicineEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=200)
     times: list[time] = Field(default_factory=list, max_length=12)
+    magnesium_mg: float | None = Field(
+        default=None, ge=0, le=25000, description="elemental magnesium it gives a day, if any"
+    )
+    course_end: SaneDate | None = Field(
+        default=None, description="the last day of a short course, such as an antibiotic"
+    )
 
     @field_validator("times", mode="before")
     @classmethod
     def _clock_times(cls, value: object) -> list[time]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            value = [value]
-        return [parse_clock(item) for item in value]
+        return _clock_list(value)
 
 
 class SupplementEntry(BaseModel):
@@ -117,6 +133,18 @@ class SupplementEntry(BaseModel):
     dose_mg: float | None = Field(
         default=None, gt=0, le=25000, description="for magnesium: elemental mg a day"
     )
+    magnesium_mg: float | None = Field(
+        default=None,
+        ge=0,
+        le=25000,
+        description="elemental magnesium it gives a day (a multivitamin's label)",
+    )
+    times: list[time] = Field(default_factory=list, max_length=12)
+
+    @field_validator("times", mode="before")
+    @classmethod
+    def _clock_times(cls, value: object) -> list[time]:
+        return _clock_list(value)
 
 
 class Profile(BaseModel):
@@ -127,12 +155,16 @@ class Profile(BaseModel):
     pregnant: bool = False
     breastfeeding: bool = False
     weight_kg: float | None = Field(default=None, gt=2, le=400)
-    kidney_disease: KidneyStatus = False
+    kidney_disease: KidneyStatus | None = Field(
+        default=None, description="null: not stated (asked for where age or medicines need it)"
+    )
     egfr: float | None = Field(default=None, gt=0, le=200, description="mL/min/1.73m2")
     heart_block: bool = False
     bradycardia: bool = False
     myasthenia_gravis: bool = False
-    other_conditions: list[str] = Field(default_factory=list)
+    other_conditions: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=30
+    )
     medicines: list[MedicineEntry] = Field(default_factory=list, max_length=50)
     supplements: list[SupplementEntry] = Field(default_factory=list, max_length=50)
     complaints: list[Complaint] = Field(default_factory=list)

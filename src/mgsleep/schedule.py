@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mgsleep.evidence import Evidence, load_evidence
 from mgsleep.evidence.schema import Separation
-from mgsleep.i18n import Lang, Text, both
+from mgsleep.i18n import Lang, Text, both, lower_first
 from mgsleep.plan import MagnesiumDose, Plan, Verdict
 from mgsleep.profile import MedicineEntry
 
@@ -28,8 +28,10 @@ CALENDAR_KINDS: frozenset[str] = frozenset({"bath", "magnesium", "glycine", "com
 
 # A bedtime before noon is taken as after midnight: the night's evening is the day before.
 NOON = time(12, 0)
-# How far from the usual window the magnesium may move to stay clear of a medicine.
-SEARCH_BEFORE_BED = timedelta(hours=4)
+# Magnesium moves first within the evening, then anywhere in the waking day, to stay clear of a
+# medicine: the medicine never moves for a sleep supplement.
+EVENING_BEFORE_BED = timedelta(hours=4)
+DAY_BEFORE_BED = timedelta(hours=16)
 SEARCH_STEP = timedelta(minutes=5)
 # Medicines shown on the evening's timeline: half a day either side of bedtime.
 HORIZON = timedelta(hours=12)
@@ -107,17 +109,21 @@ def evening(
     entries += _medicine_entries(rules, night, zone, bed)
     conflicts = [_unplaced(name, sep) for name, sep, times in rules if not times]
     notes: list[Text] = []
+    paused = plan.paused_until is not None and night <= plan.paused_until
     if plan.verdict is not Verdict.stop:
         entries += _bath_entry(plan, bed)
+        notes += [reason.text for reason in (plan.bath.safety if plan.bath else [])]
+    if plan.verdict is not Verdict.stop and paused and plan.paused_until is not None:
+        notes.append(_paused_note(plan.paused_until + timedelta(days=1)))
+    elif plan.verdict is not Verdict.stop:
         slot, moved_from = _intake_slot(ev, bed, blocked)
         if plan.dose is not None and slot is None:
-            conflicts += _intake_conflicts(ev, rules, night, zone, bed)
+            conflicts.append(_no_slot_conflict(rules))
         elif plan.dose is not None and plan.form_choice is not None and slot is not None:
             entries.append(_magnesium_entry(plan.dose, plan.form_choice.name, slot))
             if moved_from is not None:
                 notes.append(_moved_note(slot, moved_from))
-        default = _default_slot(ev, bed)
-        entries += _glycine_and_companions(plan, slot or default)
+        entries += _glycine_and_companions(plan, _default_slot(ev, bed))
     return Timeline(
         night=night,
         timezone=plan.timezone,
@@ -233,19 +239,24 @@ def _default_slot(ev: Evidence, bed: datetime) -> tuple[datetime, datetime]:
 def _intake_slot(
     ev: Evidence, bed: datetime, blocked: list[tuple[datetime, datetime]]
 ) -> tuple[tuple[datetime, datetime] | None, tuple[datetime, datetime] | None]:
-    """The usual window if it is clear, else the nearest clear one of the same length."""
+    """The usual window if it is clear; else the nearest clear one in the evening; else the
+    latest clear one earlier in the day. None when the whole waking day is blocked."""
     default_start, default_end = _default_slot(ev, bed)
     length = default_end - default_start
     zone = bed.tzinfo
-    earliest = bed.astimezone(UTC) - SEARCH_BEFORE_BED
-    latest = bed.astimezone(UTC) - length
+    bed_utc = bed.astimezone(UTC)
     base = default_start.astimezone(UTC)
+    evening_from = bed_utc - EVENING_BEFORE_BED
     candidates: list[datetime] = []
-    moment = earliest
-    while moment <= latest:
+    moment = bed_utc - DAY_BEFORE_BED
+    while moment <= bed_utc - length:
         candidates.append(moment)
         moment += SEARCH_STEP
-    for start in sorted(candidates, key=lambda c: (abs(c - base), c < base)):
+    evening_slots = sorted(
+        (c for c in candidates if c >= evening_from), key=lambda c: (abs(c - base), c < base)
+    )
+    day_slots = sorted((c for c in candidates if c < evening_from), reverse=True)
+    for start in [*evening_slots, *day_slots]:
         end = start + length
         if all(end <= lo or start >= hi for lo, hi in blocked):
             slot = (start.astimezone(zone), end.astimezone(zone))
@@ -254,36 +265,31 @@ def _intake_slot(
     return None, None
 
 
-def _intake_conflicts(
-    ev: Evidence, rules: list[Rule], night: date, zone: ZoneInfo, bed: datetime
-) -> list[Conflict]:
-    default_start, default_end = _default_slot(ev, bed)
-    conflicts = []
-    for name, separation, times in rules:
-        for dose in _doses(times, night, zone):
-            lo, hi = _forbidden(dose, separation)
-            if lo < default_end.astimezone(UTC) and hi > default_start.astimezone(UTC):
-                conflicts.append(
-                    Conflict(
-                        medicine=name,
-                        message=both(
-                            "{name} at {clock} leaves no time for magnesium this evening. Ask "
-                            "your pharmacist whether you can take {name} at another time, or "
-                            "pause magnesium while you take it.",
-                            name=name,
-                            clock=dose.strftime("%H:%M"),
-                        ),
-                        citations=list(separation.cite),
-                    )
-                )
-                break
-    return conflicts
+def _no_slot_conflict(rules: list[Rule]) -> Conflict:
+    names = ", ".join(dict.fromkeys(name for name, _separation, times in rules if times))
+    return Conflict(
+        medicine=names,
+        message=both(
+            "Magnesium does not fit anywhere in the day around {names}. Keep taking {names} as "
+            "prescribed, and skip magnesium on the days you take it. Ask your pharmacist if "
+            "you are not sure.",
+            names=names,
+        ),
+        citations=sorted({c for _name, separation, _times in rules for c in separation.cite}),
+    )
+
+
+def _paused_note(start: date) -> Text:
+    return both(
+        "No magnesium tonight: it starts on {day}, after your course ends.",
+        day=Text(nl=start.isoformat(), en=start.isoformat()),
+    )
 
 
 def _moved_note(slot: tuple[datetime, datetime], usual: tuple[datetime, datetime]) -> Text:
     return both(
         "Magnesium moved to {start}–{end} (usually {usual_start}–{usual_end}) to keep it apart "
-        "from your medicines.",
+        "from your medicines; your medicines stay at their own times.",
         start=slot[0].strftime("%H:%M"),
         end=slot[1].strftime("%H:%M"),
         usual_start=usual[0].strftime("%H:%M"),
@@ -303,12 +309,22 @@ def _bath_entry(plan: Plan, bed: datetime) -> list[TimelineEntry]:
             start=_before(bed, bath.before_bed_min_high),
             end=_before(bed, bath.before_bed_min_low),
             kind="bath",
-            what=both(
-                "Warm bath or shower, {low:g}–{high:g} °C, at least {minutes:g} minutes; start "
-                "it in this window.",
-                low=bath.temperature_c_low,
-                high=bath.temperature_c_high,
-                minutes=bath.duration_min,
+            what=(
+                both(
+                    "Warm bath or shower, {low:g}–{high:g} °C, at most {minutes:g} minutes; "
+                    "start it in this window.",
+                    low=bath.temperature_c_low,
+                    high=bath.temperature_c_high,
+                    minutes=bath.duration_min,
+                )
+                if bath.duration_is_maximum
+                else both(
+                    "Warm bath or shower, {low:g}–{high:g} °C, at least {minutes:g} minutes; "
+                    "start it in this window.",
+                    low=bath.temperature_c_low,
+                    high=bath.temperature_c_high,
+                    minutes=bath.duration_min,
+                )
             ),
             citations=bath.verdict.citations,
         )
@@ -325,7 +341,7 @@ def _magnesium_entry(
         what=both(
             "Magnesium: {elemental:.0f} mg as {form} ({compound:.2f} g)",
             elemental=dose.elemental_mg,
-            form=form_name,
+            form=lower_first(form_name),
             compound=dose.compound_mg / 1000,
         ),
         citations=dose.reasons[0].citations,

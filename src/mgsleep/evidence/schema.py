@@ -167,11 +167,18 @@ class Form(Strict):
 
 
 class CompanionCaution(Strict):
-    medicine_classes: list[str] = Field(min_length=1)
+    medicine_classes: list[str] = Field(default_factory=list)
+    substances: list[str] = Field(default_factory=list, description="medicine keys")
     severity: Severity
     message: Text
     management: Text
     cite: Citations = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _targets_something(self) -> CompanionCaution:
+        if not self.medicine_classes and not self.substances:
+            raise ValueError("a companion caution names no medicine class and no substance")
+        return self
 
 
 class Companion(Strict):
@@ -182,7 +189,7 @@ class Companion(Strict):
     evidence_dose_mg: Quantity | None = Field(
         description="the dose the trials used; None where no dose is recommended"
     )
-    pathways: list[str] = Field(min_length=1)
+    pathways: list[str] = Field(default_factory=list)
     evidence_strength: EvidenceStrength
     effect: Text
     timing: Text
@@ -249,13 +256,71 @@ class MedicineClass(Strict):
     key: str = Field(pattern=KEY_PATTERN)
     name: Text
     atc_prefixes: list[str] = Field(min_length=1)
+    short_course: bool = Field(
+        default=False, description="usually a course of days (antibiotics): pausing is simplest"
+    )
+
+
+class Brand(Strict):
+    """A name printed on the box, and where it is sold under that name."""
+
+    name: str = Field(min_length=2)
+    countries: list[Literal["nl", "be", "de", "uk", "us"]] = Field(default_factory=list)
+    oral: bool = Field(
+        default=True, description="False for eye drops, creams, injections: no gut interaction"
+    )
+
+
+class MagnesiumSalt(Strict):
+    """A substance that is itself magnesium; its formula gives the elemental share."""
+
+    formula: str = Field(min_length=2, description="molmass formula of the anhydrous salt")
+    water_of_hydration: int = Field(default=0, ge=0, le=12)
+    form: str | None = Field(default=None, description="the form key, where mgsleep has one")
 
 
 class Medicine(Strict):
+    """One active substance: its generic spellings, its brands, its ATC code and classes."""
+
     key: str = Field(pattern=KEY_PATTERN)
-    names: list[str] = Field(min_length=1, description="generic names, Dutch and English")
-    atc: str = Field(pattern=r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
-    classes: list[str] = Field(min_length=1)
+    names: list[str] = Field(min_length=1, description="generic names: nl, en, de, fr spellings")
+    brands: list[Brand] = Field(default_factory=list)
+    atc: str = Field(
+        pattern=r"^[A-Z][0-9]{2}[A-Z]{2}([0-9]{2})?$",
+        description="the substance's code; a group code (B03AA) for a group people name as one",
+    )
+    classes: list[str] = Field(
+        default_factory=list, description="empty: no interaction with magnesium is known"
+    )
+    magnesium: MagnesiumSalt | None = None
+    cite: Citations = Field(default_factory=list, description="for brands and spellings")
+
+
+PreparationKind = Literal[
+    "medicine", "antacid", "laxative", "bowel_prep", "magnesium", "multivitamin", "supplement"
+]
+
+
+class Preparation(Strict):
+    """A product sold under one name: a combination of substances, a magnesium medicine, a
+    multivitamin. Every substance it contains is checked; its magnesium counts."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    names: list[str] = Field(min_length=1, description="as printed on the box")
+    countries: list[Literal["nl", "be", "de", "uk", "us"]] = Field(default_factory=list)
+    kind: PreparationKind
+    substances: list[str] = Field(default_factory=list, description="medicine keys")
+    other_substances: list[str] = Field(
+        default_factory=list, description="parts mgsleep does not know: treated as unknown"
+    )
+    magnesium_mg_per_unit: Quantity | None = Field(
+        default=None, description="elemental magnesium per tablet, sachet or dose, from the label"
+    )
+    unit: Text | None = None
+    magnesium_varies: bool = Field(
+        default=False, description="versions differ: ask for the amount on the label"
+    )
+    cite: Citations = Field(min_length=1)
 
 
 class Separation(Strict):
@@ -267,14 +332,37 @@ class Separation(Strict):
 
 
 class Interaction(Strict):
+    """A rule between magnesium and medicines, by class or by substance.
+
+    `separations` gives a substance its own timing where its label differs from the class's
+    (moxifloxacin within the fluoroquinolones); the class's `separation` covers the rest.
+    """
+
     key: str = Field(pattern=KEY_PATTERN)
-    medicine_classes: list[str] = Field(min_length=1)
+    medicine_classes: list[str] = Field(default_factory=list)
+    substances: list[str] = Field(default_factory=list)
     severity: Severity
     message: Text
     management: Text
     separation: Separation | None = None
+    separations: dict[str, Separation] = Field(default_factory=dict)
+    excludes: list[str] = Field(
+        default_factory=list, description="substances of the classes that have a rule of their own"
+    )
+    pause_for_course: bool = Field(
+        default=False, description="pausing magnesium during a short course is the advice"
+    )
     verified: bool = True
     cite: Citations = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _targets_something(self) -> Interaction:
+        if not self.medicine_classes and not self.substances:
+            raise ValueError(f"{self.key}: names no medicine class and no substance")
+        return self
+
+    def separation_for(self, substance: str) -> Separation | None:
+        return self.separations.get(substance, self.separation)
 
 
 class Condition(Strict):
@@ -283,10 +371,23 @@ class Condition(Strict):
     severity: Severity
     message: Text
     management: Text
+    names: list[str] = Field(
+        default_factory=list, description="what people type for it, nl and en, with synonyms"
+    )
     egfr_below: Quantity | None = Field(
         default=None, description="the threshold where the condition applies (kidney only)"
     )
     verified: bool = True
+    cite: Citations = Field(min_length=1)
+
+
+class ConditionTerm(Strict):
+    """A condition people type that needs no finding of its own, so it is read, not flagged."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Text
+    names: list[str] = Field(min_length=1)
+    note: Text | None = Field(default=None, description="what it means for magnesium, if any")
     cite: Citations = Field(min_length=1)
 
 
@@ -333,6 +434,15 @@ class Claim(Strict):
     key: str = Field(pattern=KEY_PATTERN)
     text: Text
     figure: Quantity | None = None
+    cite: Citations = Field(min_length=1)
+
+
+class Advice(Strict):
+    """What mgsleep says about a situation the person describes; `{name}` is filled in."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    message: Text
+    management: Text | None = None
     cite: Citations = Field(min_length=1)
 
 
