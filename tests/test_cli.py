@@ -202,3 +202,23 @@ def test_every_command_has_help_and_a_readme_line():
         code, _out, _ = run(name, "--help")
         assert code == 0
         assert f"mgsleep {name}" in readme, name
+
+
+def test_plan_json_has_the_headline_the_start_and_what_a_typo_was_read_as(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        "age: 40\nsex: female\nmedicines:\n"
+        "  - {name: Ciproflaxacine, times: ['20:00'], course_end: '2026-12-05'}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["plan", str(profile), "--start", "2026-12-01", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["start_date"] == "2026-12-06"
+    assert data["paused_until"] == "2026-12-05"
+    assert "2026-12-06" in data["headline"]
+    [read_as] = [f for f in data["findings"] if f["code"] == "medicine.read_as"]
+    assert read_as["read_as"] == ["ciprofloxacine"]
+    [rule] = [f for f in data["findings"] if f["code"] == "interaction.fluoroquinolones"]
+    assert rule["separation"] == {"medicine_before_mg_h": 2, "medicine_after_mg_h": 6}
+    assert rule["substance"] == "ciprofloxacin"

@@ -499,3 +499,65 @@ def test_a_profile_post_when_logged_out_goes_to_log_in(client: TestClient) -> No
     response = answer(client, token, 1, GO_ANSWERS[1])
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/profile"
+
+
+# --- what the screen needs from the form: amounts, courses, conditions -----------------------
+
+
+def test_the_form_stores_magnesium_amounts_a_course_end_and_conditions(client: TestClient) -> None:
+    token = sign_up(client)
+    answers = {
+        **GO_ANSWERS,
+        2: {
+            "kidney_disease": "no",
+            "egfr": "",
+            "other_conditions": "hoge bloeddruk\nhartfalen",
+        },
+        3: {
+            "medicine.name.0": "Ciproxin 500 mg",
+            "medicine.times.0": "08:00 20:00",
+            "medicine.until.0": "2026-12-05",
+            "medicine.name.1": "Rennie",
+            "medicine.magnesium.1": "40",
+        },
+        4: {"supplement.name.0": "Centrum", "supplement.magnesium.0": "50"},
+    }
+    fill_profile(client, token, answers)
+    profile = Profile.model_validate(stored_profile(client))
+    assert profile.other_conditions == ["hoge bloeddruk", "hartfalen"]
+    cipro, rennie = profile.medicines
+    assert cipro.course_end == date(2026, 12, 5)
+    assert rennie.magnesium_mg == 40
+    assert profile.supplements[0].magnesium_mg == 50
+
+
+def test_dialysis_typed_as_a_condition_stops_the_plan_page(client: TestClient) -> None:
+    token = sign_up(client)
+    fill_profile(client, token, {**GO_ANSWERS, 2: {**GO_ANSWERS[2], "other_conditions": "dialyse"}})
+    page = visible_text(client.get("/plan?lang=en").text)
+    assert "STOP" in page
+    assert "Your kidneys remove magnesium" in page
+    assert "Magnesium: 200 mg" not in page
+
+
+def test_a_bad_course_end_is_shown_on_its_row(client: TestClient) -> None:
+    token = sign_up(client)
+    answer(client, token, 1, GO_ANSWERS[1])
+    data = {"medicine.name.0": "doxycycline", "medicine.until.0": "31-02-2026"}
+    response = answer(client, token, 3, data)
+    assert response.status_code == 422
+    assert 'id="medicine-0"' in response.text
+
+
+def test_the_calendar_carries_the_medicine_windows(client: TestClient) -> None:
+    token = sign_up(client)
+    fill_profile(
+        client,
+        token,
+        {**GO_ANSWERS, 3: {"medicine.name.0": "Tivicay", "medicine.times.0": "22:00"}},
+    )
+    calendar = icalendar.Calendar.from_ical(client.get("/plan.ics?lang=en").content)
+    summaries = [str(event["summary"]) for event in calendar.walk("VEVENT")]
+    assert "Tivicay" in summaries
+    assert any(s.startswith("No magnesium: keep it apart from Tivicay") for s in summaries)
+    assert any(s.startswith("Magnesium: 200 mg") for s in summaries)

@@ -455,3 +455,24 @@ def test_context_always_names_cbt_i_and_the_modest_effect():
     plan, _ = _run(CASES["chronic kidney disease of unknown stage"])
     text = " ".join(r.text.en for r in plan.context)
     assert "CBT-I" in text or "cognitive behavioural therapy" in text.lower()
+
+
+def test_two_equally_close_names_both_apply():
+    """'orazepam' is one letter from lorazepam and from oxazepam: both are taken, and said."""
+    profile = Profile.model_validate({**BASE, "medicines": [med("orazepam", "22:00")]})
+    plan = make_plan(profile, start=NIGHT)
+    [read_as] = [f for f in plan.findings if f.code == "medicine.read_as"]
+    assert set(read_as.read_as) == {"lorazepam", "oxazepam"}
+    substances = {f.substance for f in plan.findings if f.code == "interaction.sedatives"}
+    assert substances == {"lorazepam", "oxazepam"}
+
+
+def test_no_message_asks_to_move_a_prescribed_medicine():
+    times = ["06:00", "10:00", "14:00", "18:00", "22:00"]
+    for name in ("Ciproxin", "Euthyrox", "Tivicay", "Zyxorin"):
+        profile = Profile.model_validate({**BASE, "medicines": [med(name, *times)]})
+        plan = make_plan(profile, start=NIGHT)
+        timeline = evening(plan, night=NIGHT)
+        texts = [c.message.en for c in timeline.conflicts] + [n.en for n in timeline.notes]
+        texts += [f.management.en for f in plan.findings]
+        assert not any("at another time" in t or "move your" in t.lower() for t in texts), name

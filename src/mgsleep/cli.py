@@ -333,6 +333,7 @@ def _read_profile(path: Path) -> Profile:
 
 
 def _finding_json(finding: Finding, lang: Lang) -> dict[str, Any]:
+    separation = finding.separation
     return {
         "severity": finding.severity.value,
         "code": finding.code,
@@ -340,6 +341,15 @@ def _finding_json(finding: Finding, lang: Lang) -> dict[str, Any]:
         "message": finding.message.get(lang),
         "management": finding.management.get(lang),
         "citations": finding.citations,
+        "substance": finding.substance,
+        "read_as": finding.read_as,
+        "separation": None
+        if separation is None
+        else {
+            "medicine_before_mg_h": separation.medicine_before_mg_h,
+            "medicine_after_mg_h": separation.medicine_after_mg_h,
+        },
+        "pause_until": None if finding.pause_until is None else finding.pause_until.isoformat(),
     }
 
 
@@ -406,7 +416,8 @@ def plan_command(
     view = View(lang)
     if ics is not None:
         days = 7 * (plan.expectations.evaluate_after_weeks if plan.expectations else 4)
-        ics.write_bytes(to_ical(timeline, view.lang, days=days))
+        calendar = evening(plan, night=plan.start_date or first_evening)
+        ics.write_bytes(to_ical(calendar, view.lang, days=days))
     if as_json:
         print_json(_plan_json(plan, timeline, view.lang))
         return
@@ -418,6 +429,9 @@ def plan_command(
 def _plan_json(plan: Plan, timeline: Timeline, lang: Lang) -> dict[str, Any]:
     return {
         "verdict": plan.verdict.value,
+        "headline": plan.headline.get(lang),
+        "start_date": None if plan.start_date is None else plan.start_date.isoformat(),
+        "paused_until": None if plan.paused_until is None else plan.paused_until.isoformat(),
         "findings": [_finding_json(f, lang) for f in plan.findings],
         "form": plan.form,
         "elemental_mg": plan.elemental_mg,
@@ -443,6 +457,7 @@ def _plan_json(plan: Plan, timeline: Timeline, lang: Lang) -> dict[str, Any]:
             for e in timeline.entries
         ],
         "conflicts": [c.message.get(lang) for c in timeline.conflicts],
+        "notes": [n.get(lang) for n in timeline.notes],
         "citations": plan.citations,
         "plan": plan.model_dump(mode="json"),
     }
@@ -453,6 +468,7 @@ def _render_plan(view: View, plan: Plan, timeline: Timeline) -> None:
     out = view.console
     _print_findings(view, plan.findings)
     out.print("\n[bold]" + _("Verdict") + f": {_(plan.verdict.value).upper()}[/]")
+    out.print(view.text(plan.headline))
     for question in plan.doctor_questions:
         out.print(f"• {view.text(question.text)} {view.cite(question.citations)}")
     if plan.form_choice is not None:
@@ -466,7 +482,7 @@ def _render_plan(view: View, plan: Plan, timeline: Timeline) -> None:
         *([plan.glycine.reason] if plan.glycine else []),
         *(c.reason for c in plan.companions),
         *(c.reason for c in plan.excluded_companions),
-        *([*plan.bath.salts, plan.bath.verdict] if plan.bath else []),
+        *([*plan.bath.salts, plan.bath.verdict, *plan.bath.safety] if plan.bath else []),
         *([plan.expectations.reason] if plan.expectations else []),
         *plan.context,
     ]
@@ -476,7 +492,8 @@ def _render_plan(view: View, plan: Plan, timeline: Timeline) -> None:
     if plan.companions:
         out.print("\n[bold]" + _("Companions") + "[/]")
         for c in plan.companions:
-            out.print(f"  {view.text(c.name)}: {c.dose_mg:.0f} mg ({_(c.evidence_strength.value)})")
+            strength = _("Strength of the evidence") + ": " + _(c.evidence_strength.value)
+            out.print(f"  {view.text(c.name)}: {c.dose_mg:.0f} mg ({strength})")
     out.print("\n[bold]" + _("This evening") + "[/]")
     out.print(escape(to_text(timeline, view.lang)))
 

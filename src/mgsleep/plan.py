@@ -16,7 +16,7 @@ from mgsleep import chemistry
 from mgsleep.dose import GLYCINE_KEY
 from mgsleep.evidence import Evidence, load_evidence
 from mgsleep.evidence.schema import EvidenceStrength, Form, Region, Severity
-from mgsleep.i18n import Text, both, fill
+from mgsleep.i18n import Text, both, fill, lower_first
 from mgsleep.intakes import upper_limit_mg
 from mgsleep.profile import Approach, Budget, Complaint, Digestion, Profile
 from mgsleep.safety import (
@@ -447,7 +447,7 @@ def _dose(profile: Profile, ev: Evidence, form: Form) -> MagnesiumDose | None:
                 "and keep it the same for the whole trial, so the result means something.",
                 start=elemental,
                 compound=compound / 1000,
-                form=form.name,
+                form=lower_first(form.name),
             ),
             citations=list(start_claim.cite),
         ),
@@ -609,7 +609,7 @@ def _bath(profile: Profile, ev: Evidence) -> BathRitual:
     salts = [
         Reason(
             text=both(
-                "{form}: {amount} {unit} in the bath, if you like; {purpose}",
+                "{form}: {amount} {unit} in the bath, if you like. {purpose}",
                 form=ev.form(salt.form).name,
                 amount=_range_text(salt.amount.low, salt.amount.high, salt.amount.value),
                 unit=_unit_text(salt.amount.unit),
@@ -666,17 +666,21 @@ def _advice_reason(ev: Evidence, key: str) -> Reason:
 
 
 def _unit_text(unit: str) -> Text:
-    return both("cup") if unit == "cup" else Text(nl=unit, en=unit)
+    # The data keeps the unit as the article wrote it; the person reads it in their language.
+    return both("cups") if unit == "cup" else Text(nl=unit, en=unit)
 
 
 def _low(bound: float | None, value: float | None) -> float:
     return bound if bound is not None else (value or 0.0)
 
 
-def _range_text(low: float | None, high: float | None, value: float | None) -> str:
+def _range_text(low: float | None, high: float | None, value: float | None) -> Text:
+    """'0.5–1' in English, '0,5–1' in Dutch."""
     if value is not None:
-        return f"{value:g}"
-    return f"{low:g}–{high:g}" if high is not None else f"{low:g}"
+        return both("{value:g}", value=value)
+    if high is not None:
+        return both("{low:g}–{high:g}", low=low, high=high)
+    return both("{low:g}", low=low)
 
 
 def _expectations(ev: Evidence, start: date) -> Expectations:

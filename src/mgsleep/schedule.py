@@ -24,7 +24,11 @@ EntryKind = Literal[
     "bath", "magnesium", "glycine", "companion", "medicine", "no_magnesium", "bedtime"
 ]
 INTAKE_KINDS: frozenset[str] = frozenset({"magnesium", "glycine", "companion"})
-CALENDAR_KINDS: frozenset[str] = frozenset({"bath", "magnesium", "glycine", "companion", "bedtime"})
+# The calendar carries the medicine doses and the windows kept free of magnesium as well: the
+# plan's timing relies on them.
+CALENDAR_KINDS: frozenset[str] = frozenset(
+    {"bath", "magnesium", "glycine", "companion", "bedtime", "medicine", "no_magnesium"}
+)
 
 # A bedtime before noon is taken as after midnight: the night's evening is the day before.
 NOON = time(12, 0)

@@ -373,6 +373,11 @@ def write_profile(session: SessionDep, user: CurrentUser, profile: Profile) -> P
 # ---- screen, plan, schedule --------------------------------------------------------------------
 
 
+class SeparationPublic(BaseModel):
+    medicine_before_mg_h: float | None = Field(description="the medicine this long before")
+    medicine_after_mg_h: float | None = Field(description="or this long after magnesium")
+
+
 class FindingPublic(BaseModel):
     severity: Severity
     code: str
@@ -380,9 +385,18 @@ class FindingPublic(BaseModel):
     message: str
     management: str
     citations: list[str]
+    substance: str | None = Field(default=None, description="the substance it is about")
+    read_as: list[str] = Field(
+        default_factory=list, description="the names an unclear entry was read as: check them"
+    )
+    separation: SeparationPublic | None = None
+    pause_until: dt.date | None = Field(
+        default=None, description="magnesium pauses until the day after (a short course)"
+    )
 
 
 def _finding(finding: Finding, lang: Lang) -> FindingPublic:
+    separation = finding.separation
     return FindingPublic(
         severity=finding.severity,
         code=finding.code,
@@ -390,6 +404,15 @@ def _finding(finding: Finding, lang: Lang) -> FindingPublic:
         message=finding.message.get(lang),
         management=finding.management.get(lang),
         citations=finding.citations,
+        substance=finding.substance,
+        read_as=finding.read_as,
+        separation=None
+        if separation is None
+        else SeparationPublic(
+            medicine_before_mg_h=separation.medicine_before_mg_h,
+            medicine_after_mg_h=separation.medicine_after_mg_h,
+        ),
+        pause_until=finding.pause_until,
     )
 
 
@@ -432,6 +455,9 @@ class PlannedCompanion(BaseModel):
 
 class PlanPublic(BaseModel):
     verdict: PlanVerdict
+    headline: str = Field(default="", description="the verdict in one sentence")
+    start_date: dt.date | None = Field(default=None, description="the first evening with magnesium")
+    paused_until: dt.date | None = Field(default=None, description="no magnesium up to this day")
     findings: list[FindingPublic]
     form: str | None
     elemental_mg: float | None
@@ -449,6 +475,9 @@ class PlanPublic(BaseModel):
 def _plan_public(plan: Plan, timeline: Timeline, lang: Lang) -> PlanPublic:
     return PlanPublic(
         verdict=plan.verdict,
+        headline=plan.headline.get(lang),
+        start_date=plan.start_date,
+        paused_until=plan.paused_until,
         findings=[_finding(f, lang) for f in plan.findings],
         form=plan.form,
         elemental_mg=plan.elemental_mg,
@@ -510,7 +539,8 @@ def schedule_ics(
     session: SessionDep, user: CurrentUser, lang: LocaleDep, start: StartQuery = None
 ) -> Response:
     """The evening as daily-recurring events, for as long as the trial of the plan lasts."""
-    plan, timeline = _plan_for(session, user, start)
+    plan, first = _plan_for(session, user, start)
+    timeline = evening(plan, night=plan.start_date or first.night)
     weeks = plan.expectations.evaluate_after_weeks if plan.expectations else DEFAULT_TRIAL_WEEKS
     return Response(
         to_ical(timeline, lang, days=7 * weeks),

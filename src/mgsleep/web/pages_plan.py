@@ -132,7 +132,14 @@ STEPS: tuple[Step, ...] = (
     Step(
         2,
         N_("Your health"),
-        ("kidney_disease", "egfr", "heart_block", "bradycardia", "myasthenia_gravis"),
+        (
+            "kidney_disease",
+            "egfr",
+            "heart_block",
+            "bradycardia",
+            "myasthenia_gravis",
+            "other_conditions",
+        ),
     ),
     Step(3, N_("Medicines"), ("medicines",)),
     Step(4, N_("Supplements"), ("supplements",)),
@@ -232,7 +239,11 @@ FIELD_ERRORS = {
     "pregnant": N_("Pregnant does not go with sex male; check both answers."),
     "kidney_disease": N_("Choose yes, no or I don't know."),
     "egfr": N_("Give eGFR as a number above 0 and at most 200, or leave it empty."),
-    "medicine": N_("Check this medicine: a name, and times as HH:MM, such as 08:00 20:00."),
+    "medicine": N_(
+        "Check this medicine: a name, times as HH:MM such as 08:00 20:00, a last day as a "
+        "date, and magnesium as mg a day."
+    ),
+    "other_conditions": N_("Give at most 30 conditions, each in at most 200 characters."),
     "supplement": N_("Check this supplement: a name, and for magnesium the mg a day, more than 0."),
     "bedtime": N_("Give a time as HH:MM, such as 22:30."),
     "insomnia_months": N_("Give a number of months from 0 to 1200, or leave it empty."),
@@ -342,6 +353,8 @@ def _answers_from_profile(data: dict[str, Any], lang: Lang) -> dict[str, Any]:
                 "id": str(index),
                 "name": str(m.get("name", "")),
                 "times": " ".join(_shown_clock(t) for t in _listed(m.get("times"))),
+                "until": str(m.get("course_end") or ""),
+                "magnesium": _shown_number(m.get("magnesium_mg"), lang),
             }
             for index, m in enumerate(medicines)
         ],
@@ -350,9 +363,11 @@ def _answers_from_profile(data: dict[str, Any], lang: Lang) -> dict[str, Any]:
                 "id": str(index),
                 "name": str(s.get("name", "")),
                 "dose": _shown_number(s.get("dose_mg"), lang),
+                "magnesium": _shown_number(s.get("magnesium_mg"), lang),
             }
             for index, s in enumerate(supplements)
         ],
+        "other_conditions": "\n".join(str(c) for c in _listed(data.get("other_conditions"))),
         "complaints": [str(c) for c in _listed(data.get("complaints"))],
         "symptoms": [str(s) for s in _listed(data.get("symptoms"))],
         "bedtime": _shown_clock(data.get("bedtime", "22:30")),
@@ -380,9 +395,9 @@ def _answers_from_form(form: FormData, step: Step, answers: dict[str, Any]) -> d
         elif field in MULTI_CHOICES:
             merged[field] = _texts(form, field)
         elif field == "medicines":
-            merged[field] = _rows(form, "medicine", ("name", "times"))
+            merged[field] = _rows(form, "medicine", ("name", "times", "until", "magnesium"))
         elif field == "supplements":
-            merged[field] = _rows(form, "supplement", ("name", "dose"))
+            merged[field] = _rows(form, "supplement", ("name", "dose", "magnesium"))
         else:
             merged[field] = _text(form, field)
     return merged
@@ -439,6 +454,8 @@ class StepValues:
             self._medicines(answer)
         elif field == "supplements":
             self._supplements(answer)
+        elif field == "other_conditions":
+            self.values[field] = _conditions(answer)
         else:
             self.values[field] = answer
 
@@ -455,34 +472,69 @@ class StepValues:
     def _medicines(self, rows: list[dict[str, str]]) -> None:
         entries = []
         for row in rows:
-            if not row["name"] and not row["times"]:
+            if not any(row[column] for column in ("name", "times", "until", "magnesium")):
                 continue
-            try:
-                times = _clocks(row["times"])
-            except ValueError:
-                times = None
-            if not row["name"] or times is None:
+            entry = _medicine_row(row)
+            if entry is None:
                 self.fail(f"medicine.{row['id']}")
                 continue
-            entries.append({"name": row["name"], "times": times})
+            entries.append(entry)
             self.row_ids["medicines"].append(row["id"])
         self.values["medicines"] = entries
 
     def _supplements(self, rows: list[dict[str, str]]) -> None:
         entries = []
         for row in rows:
-            if not row["name"] and not row["dose"]:
+            if not any(row[column] for column in ("name", "dose", "magnesium")):
                 continue
             try:
                 entry = {"name": row["name"], "dose_mg": _number(row["dose"])}
+                magnesium = _number(row["magnesium"])
             except ValueError:
-                entry = {}
+                entry, magnesium = {}, None
             if not row["name"] or not entry:
                 self.fail(f"supplement.{row['id']}")
                 continue
+            if magnesium is not None:
+                entry["magnesium_mg"] = magnesium
             entries.append(entry)
             self.row_ids["supplements"].append(row["id"])
         self.values["supplements"] = entries
+
+
+def _medicine_row(row: dict[str, str]) -> dict[str, Any] | None:
+    """A medicine row as the profile takes it; None when a column cannot be read."""
+    try:
+        times = _clocks(row["times"])
+        magnesium = _number(row["magnesium"])
+        until = _day(row["until"])
+    except ValueError:
+        return None
+    if not row["name"]:
+        return None
+    entry: dict[str, Any] = {"name": row["name"], "times": times}
+    if magnesium is not None:
+        entry["magnesium_mg"] = magnesium
+    if until is not None:
+        entry["course_end"] = until
+    return entry
+
+
+def _day(text: str) -> str | None:
+    """'2026-12-05' (a date field) or '5-12-2026' (typed by hand) -> ISO; empty -> None."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    match = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", cleaned)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        cleaned = f"{year:04d}-{month:02d}-{day:02d}"
+    return date.fromisoformat(cleaned).isoformat()
+
+
+def _conditions(text: str) -> list[str]:
+    """One condition per line (or separated by ';'), as typed."""
+    return [part.strip() for part in re.split(r"[\n;]+", text) if part.strip()]
 
 
 def _error_key(problem: ErrorDetails, row_ids: dict[str, list[str]]) -> str:
@@ -706,9 +758,10 @@ def plan_calendar(lang: LocaleDep, user: CurrentUser, session: SessionDep) -> Re
     profile, _next_step = _stored_profile(session, user.id)
     if profile is None:
         return RedirectResponse("/plan", status_code=303)
-    plan, timeline = _plan_and_evening(profile)
+    plan, _tonight = _plan_and_evening(profile)
     if plan.expectations is None:
         return RedirectResponse("/plan", status_code=303)
+    timeline = evening(plan, night=plan.start_date or plan.expectations.start_date)
     body = to_ical(timeline, lang, days=plan.expectations.evaluate_after_weeks * 7)
     return Response(
         body,
