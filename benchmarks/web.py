@@ -29,7 +29,7 @@ from fastapi import FastAPI
 
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.store.db import open_store
-from mgsleep.web.security import hash_password
+from mgsleep.security import hash_password
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,6 +17,7 @@ from mgsleep.cli_trial import outcomes_json
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.plan import make_plan
 from mgsleep.profile import Profile
+from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import (
     active_trial,
@@ -27,7 +28,6 @@ from mgsleep.store.repo import (
 )
 from mgsleep.trial.analysis import analyse
 from mgsleep.web.app import create_app
-from mgsleep.web.security import hash_password
 from mgsleep.web.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -161,6 +161,7 @@ API_PATHS = {
     "/auth/signup": {"post"},
     "/auth/login": {"post"},
     "/auth/logout": {"post"},
+    "/auth/password": {"post"},
     "/auth/me": {"get"},
     "/profile": {"get", "put"},
     "/screen": {"get", "post"},

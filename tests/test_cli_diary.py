@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -111,6 +112,17 @@ def test_a_conflicting_import_imports_nothing_without_replace(db, tmp_path):
     assert count_nights(db) == 1
 
 
+def _write_locked(database: Path) -> bool:
+    connection = sqlite3.connect(database, timeout=0)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()
+    return False
+
+
 def test_a_kill_mid_import_leaves_the_diary_as_it_was(tmp_path):
     database = tmp_path / "kill.db"
     url = f"sqlite:///{database}"
@@ -121,7 +133,6 @@ def test_a_kill_mid_import_leaves_the_diary_as_it_was(tmp_path):
     env = {**os.environ, "MGSLEEP_DATABASE_URL": url}
     command = [sys.executable, "-m", "mgsleep"]
     subprocess.run([*command, "diary", "list"], env=env, check=True, capture_output=True)
-    journal = Path(f"{database}-journal")
     process = subprocess.Popen(
         [*command, "diary", "import-csv", str(big)],
         env=env,
@@ -129,9 +140,12 @@ def test_a_kill_mid_import_leaves_the_diary_as_it_was(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while not journal.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.05)  # well inside the write transaction
+    # The import holds SQLite's write lock from its first write to its commit (BEGIN
+    # IMMEDIATE, WAL mode): while we cannot take the lock ourselves, it is writing.
+    while not _write_locked(database) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    time.sleep(0.02)  # inside the write transaction
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL, "the import finished before it could be killed"
     assert count_nights(url) == 0

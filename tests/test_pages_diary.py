@@ -24,6 +24,7 @@ from mgsleep.evidence import load_evidence
 from mgsleep.i18n import translations
 from mgsleep.plan import make_plan
 from mgsleep.profile import DEFAULT_TIMEZONE, Profile
+from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import (
     active_trial,
@@ -34,7 +35,6 @@ from mgsleep.store.repo import (
     save_profile,
 )
 from mgsleep.web.app import create_app
-from mgsleep.web.security import hash_password
 from mgsleep.web.settings import Settings
 
 PASSWORD = "a-long-password"

@@ -23,11 +23,11 @@ from mgsleep.profile import (
     Sex,
     Symptom,
 )
+from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import find_account, get_profile
 from mgsleep.web import pages_plan
 from mgsleep.web.app import create_app
-from mgsleep.web.security import hash_password
 from mgsleep.web.settings import Settings
 
 GO_ANSWERS: dict[int, dict[str, Any]] = {

@@ -243,10 +243,10 @@ def test_what_this_cannot_prove_is_spelled_out_in_dutch():
 def test_the_dutch_verdicts_are_in_plain_dutch():
     improved = _page("improved", "nl").text("verdict")
     assert (
-        "Verbeterd: met magnesium was je tijd tot inslapen beter dan in de nulmeting." in improved
+        "Verbeterd: met magnesium was uw tijd tot inslapen beter dan in de nulmeting." in improved
     )
     short = _page("short", "nl").text("verdict")
-    assert "Nog te weinig gegevens voor een oordeel over je tijd tot inslapen." in short
+    assert "Nog te weinig gegevens voor een oordeel over uw tijd tot inslapen." in short
     assert "Voor een oordeel zijn nog minstens" in short
 
 

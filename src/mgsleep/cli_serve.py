@@ -10,9 +10,9 @@ import uvicorn
 
 from mgsleep.cli_common import DbOption
 from mgsleep.demo import DEMO_PASSWORD, seed_demo
+from mgsleep.security import hash_password
 from mgsleep.store.db import open_store
 from mgsleep.web.app import create_app
-from mgsleep.web.security import hash_password
 from mgsleep.web.settings import Settings
 
 

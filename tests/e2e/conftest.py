@@ -14,9 +14,9 @@ import pytest
 import uvicorn
 
 from mgsleep.demo import DEMO_PASSWORD, seed_demo
+from mgsleep.security import hash_password
 from mgsleep.store.db import open_store
 from mgsleep.web.app import create_app
-from mgsleep.web.security import hash_password
 from mgsleep.web.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"

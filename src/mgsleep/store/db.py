@@ -76,6 +76,11 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Connection
     dbapi_connection.isolation_level = None
     # SQLite ignores foreign keys (and ON DELETE CASCADE) unless asked, per connection.
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    # Write-ahead logging: readers never wait for the writer, nor the writer for readers. It
+    # is a property of the file, kept once set; an in-memory database answers "memory".
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
+    # In WAL mode NORMAL is safe against corruption; a power cut may lose the last commit only.
+    dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
@@ -142,7 +147,16 @@ def open_store(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any exception."""
-    with Session(engine) as session, session.begin():
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any exception.
+
+    A writing transaction on SQLite takes the write lock when it begins (BEGIN IMMEDIATE), so
+    it waits for another writer instead of failing halfway when a read turns into a write
+    ("database is locked"). Read-only work passes write=False and never waits: in WAL mode
+    readers see the last commit while a writer works. PostgreSQL needs neither.
+    """
+    bound = (
+        engine.execution_options(**{_SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"}) if write else engine
+    )
+    with Session(bound) as session, session.begin():
         yield session

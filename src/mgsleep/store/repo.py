@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -23,6 +23,7 @@ from mgsleep.store.tables import (
     QuestionnaireResponse,
     Trial,
     User,
+    WebSession,
 )
 from mgsleep.trial.protocol import TrialProtocol
 
@@ -318,13 +319,18 @@ def set_password_hash(session: Session, owner_id: int, password_hash: str) -> No
 def delete_account(session: Session, owner_id: int) -> None:
     """The user and, through ON DELETE CASCADE, every row they own."""
     # Explicit deletes as well as the cascade: SQLite enforces it only with foreign keys on.
-    for table in (Night, QuestionnaireResponse, Trial, ProfileRecord):
+    for table in (Night, QuestionnaireResponse, Trial, ProfileRecord, WebSession):
         session.execute(delete(table).where(table.owner_id == owner_id))
     session.execute(delete(User).where(User.id == owner_id))
 
 
 def record_failed_login(session: Session, key_hash: str, at: datetime) -> None:
     session.add(LoginAttempt(key_hash=key_hash, attempted_at=at))
+
+
+def forget_failed_logins_before(session: Session, before: datetime) -> None:
+    """Attempts older than the window count for nothing; keep the table small."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < before))
 
 
 def failed_logins_since(session: Session, key_hash: str, since: datetime) -> int:
@@ -370,3 +376,50 @@ def _trial_protocol(row: Trial) -> TrialProtocol:
         intake_time=row.intake_time,
         primary_outcome=row.primary_outcome,
     )
+
+
+# ---- web sessions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    owner_id: int
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def create_web_session(session: Session, owner_id: int, token_hash: str, at: datetime) -> None:
+    session.add(
+        WebSession(token_hash=token_hash, owner_id=owner_id, created_at=at, last_seen_at=at)
+    )
+
+
+def find_web_session(session: Session, token_hash: str) -> StoredSession | None:
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
+    if row is None:
+        return None
+    return StoredSession(
+        owner_id=row.owner_id,
+        created_at=_aware(row.created_at),
+        last_seen_at=_aware(row.last_seen_at),
+    )
+
+
+def touch_web_session(session: Session, token_hash: str, at: datetime) -> None:
+    session.execute(
+        update(WebSession).where(WebSession.token_hash == token_hash).values(last_seen_at=at)
+    )
+
+
+def end_web_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+
+
+def end_web_sessions(session: Session, owner_id: int) -> None:
+    """Every session of one account: after a new password, or on request."""
+    session.execute(delete(WebSession).where(WebSession.owner_id == owner_id))
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for what was stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

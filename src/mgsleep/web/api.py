@@ -47,18 +47,26 @@ from mgsleep.plan import Verdict as PlanVerdict
 from mgsleep.profile import MedicineEntry, Profile
 from mgsleep.safety import Finding, screen, verdict
 from mgsleep.schedule import EntryKind, Timeline, evening, to_ical
+from mgsleep.security import DEVICE_COOKIE, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, RATE_WINDOW
+from mgsleep.service.accounts import (
+    LoginOutcome,
+    PasswordOutcome,
+    change_password,
+    end_session,
+    log_in,
+    sign_up,
+)
+from mgsleep.store.db import session_scope
 from mgsleep.store.repo import (
     Account,
     DuplicateNight,
     DuplicateResponse,
-    UsernameTaken,
     active_trial,
     add_night,
     add_response,
-    create_account,
     delete_account,
     delete_night,
-    find_account,
+    get_account,
     get_nights,
     get_profile,
     get_responses,
@@ -74,29 +82,24 @@ from mgsleep.trial.analysis import report as summarise_trial
 from mgsleep.trial.protocol import TrialProtocol
 from mgsleep.trial.report import render_html
 from mgsleep.web.deps import (
+    SESSION_TOKEN,
     CurrentUser,
+    EngineDep,
     LocaleDep,
     SessionDep,
     SettingsDep,
     check_api_csrf,
+    client_address,
     csrf_token,
     current_user,
+    login_limits,
+    now,
+    remember_device,
     start_session,
 )
-from mgsleep.web.security import (
-    MIN_PASSWORD_LENGTH,
-    RATE_WINDOW,
-    attempt_key,
-    hash_password,
-    note_failure,
-    note_success,
-    too_many_attempts,
-    verify_password,
-)
+from mgsleep.web.settings import Settings
 
 ISI = "isi"
-# Argon2 hashes any length, but a megabyte "password" would only cost us CPU.
-MAX_PASSWORD_LENGTH = 1024
 MAX_CSV_BYTES = 5_000_000  # ten years of nights is about 0.5 MB
 MAX_LABEL_BYTES = 200_000
 MAX_ROW_ERRORS = 50
@@ -244,9 +247,15 @@ class Me(BaseModel):
     csrf_token: str = Field(description="send it as the X-CSRF-Token header on unsafe methods")
 
 
-def _logged_in(request: Request, account: Account) -> Me:
-    start_session(request, account)
-    return Me(username=account.username, csrf_token=csrf_token(request))
+def _logged_in(
+    request: Request, account: Account, token: str, device: str | None, settings: Settings
+) -> JSONResponse:
+    start_session(request, account, token)
+    me = Me(username=account.username, csrf_token=csrf_token(request))
+    status_code = status.HTTP_201_CREATED if request.url.path.endswith("/signup") else 200
+    response = JSONResponse(me.model_dump(), status_code=status_code)
+    remember_device(response, device, settings)
+    return response
 
 
 # Signing up and logging in need no CSRF token (there is no session yet). They are still safe
@@ -257,48 +266,84 @@ def _logged_in(request: Request, account: Account) -> Me:
 @router.post(
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
+    response_model=Me,
     tags=["auth"],
     responses=_documented(409, 422),
 )
-def signup(request: Request, session: SessionDep, body: SignupRequest) -> Me:
+def signup(
+    request: Request, engine: EngineDep, settings: SettingsDep, body: SignupRequest
+) -> Response:
     """Create an account and log in; the answer carries the CSRF token."""
-    try:
-        account = create_account(session, body.username, hash_password(body.password))
-    except (UsernameTaken, IntegrityError) as error:
-        raise _conflict("username", "this user name is taken", "choose another") from error
-    return _logged_in(request, account)
+    result = sign_up(
+        engine, body.username, body.password, secret=settings.resolved_secret_key(), now=now()
+    )
+    if result.account is None or result.session_token is None:
+        raise _conflict("username", "this user name is taken", "choose another")
+    return _logged_in(request, result.account, result.session_token, result.device_token, settings)
 
 
 @router.post("/auth/login", response_model=Me, tags=["auth"], responses=_documented(401, 422, 429))
 def login(
-    request: Request, session: SessionDep, settings: SettingsDep, body: LoginRequest
-) -> Me | Response:
-    """Log in; after too many failures from one place the answer is 429 for 15 minutes."""
-    client = request.client.host if request.client else "unknown"
-    username = body.username.strip()
-    key = attempt_key(username, client)
-    if too_many_attempts(session, key, settings.login_attempts_per_15_min):
+    request: Request, engine: EngineDep, settings: SettingsDep, body: LoginRequest
+) -> Response:
+    """Log in. After too many failures the answer is 429 for 15 minutes; a browser that
+    logged in to the account before is not locked out by someone else's guesses."""
+    result = log_in(
+        engine,
+        body.username,
+        body.password,
+        client=client_address(request, settings),
+        device=request.cookies.get(DEVICE_COOKIE),
+        secret=settings.resolved_secret_key(),
+        now=now(),
+        limits=login_limits(settings),
+    )
+    if result.outcome is LoginOutcome.too_many:
         return JSONResponse(
             {"detail": "too many attempts; wait 15 minutes and try again"},
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(int(RATE_WINDOW.total_seconds()))},
         )
-    account = find_account(session, username)
-    if account is None or not verify_password(account.password_hash, body.password):
-        note_failure(session, key)
-        # Answered, not raised: raising would roll back the failure just counted.
+    if result.account is None or result.session_token is None:
         return JSONResponse(
             {"detail": "user name or password is not right"},
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
-    note_success(session, key)
-    return _logged_in(request, account)
+    return _logged_in(request, result.account, result.session_token, result.device_token, settings)
 
 
 @guarded.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
-def logout(request: Request) -> Response:
+def logout(request: Request, engine: EngineDep) -> Response:
+    """End the session here and on the server: the cookie no longer opens anything."""
+    end_session(engine, request.session.get(SESSION_TOKEN))
     request.session.clear()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+
+
+@guarded.post("/auth/password", tags=["auth"], responses=_documented(401, 403, 422))
+def new_password(
+    request: Request, engine: EngineDep, user: CurrentUser, body: PasswordChange
+) -> Me:
+    """A new password ends every session of the account, on every device; this one gets a
+    new session."""
+    outcome, token = change_password(
+        engine, user, body.current_password, body.new_password, now=now()
+    )
+    if outcome is not PasswordOutcome.ok or token is None:
+        raise HTTPException(status_code=401, detail="the current password is not right")
+    with session_scope(engine, write=False) as session:
+        account = get_account(session, user.id)
+    if account is None:
+        raise HTTPException(status_code=401, detail="log in first")
+    start_session(request, account, token)
+    return Me(username=account.username, csrf_token=csrf_token(request))
 
 
 @guarded.get("/auth/me", tags=["auth"])

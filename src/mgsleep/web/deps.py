@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from mgsleep.i18n import Lang, parse_lang
+from mgsleep.security import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, new_csrf_token, same_token
+from mgsleep.service.accounts import LoginLimits, SessionRules, binding, session_account
 from mgsleep.store.db import session_scope
-from mgsleep.store.repo import Account, get_account
-from mgsleep.web.security import new_csrf_token, same_token
+from mgsleep.store.repo import Account
 from mgsleep.web.settings import Settings
 
 SESSION_USER = "uid"
+SESSION_TOKEN = "sid"
 SESSION_CSRF = "csrf"
 SESSION_LANG = "lang"
 SESSION_ACCOUNT_KEY = "ak"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -32,9 +36,12 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """One transaction per request: all of it is kept, or none of it."""
-    with session_scope(engine) as session:
+def get_session(
+    request: Request, engine: Annotated[Engine, Depends(get_engine)]
+) -> Iterator[Session]:
+    """One transaction per request: all of it is kept, or none of it. A request that may
+    write takes the write lock at once (see `session_scope`); a GET only reads."""
+    with session_scope(engine, write=request.method not in SAFE_METHODS) as session:
         yield session
 
 
@@ -42,6 +49,12 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 # "saved" for a transaction that then fails.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def now() -> datetime:
+    """The one place the web shell reads the clock."""
+    return datetime.now(UTC)
 
 
 def get_lang(request: Request, settings: SettingsDep) -> Lang:
@@ -59,30 +72,68 @@ def get_lang(request: Request, settings: SettingsDep) -> Lang:
 LocaleDep = Annotated[Lang, Depends(get_lang)]
 
 
-def account_key(account: Account) -> str:
-    """Binds a session to one account as it is now: a deleted account whose id is handed to
-    someone new (SQLite reuses ids) or a changed password no longer matches."""
-    material = f"{account.id}|{account.username}|{account.password_hash}"
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
+def client_address(request: Request, settings: Settings) -> str:
+    """The client's address; X-Forwarded-For is believed only from a configured proxy, and
+    then only its last hop that is not itself a trusted proxy."""
+    direct = request.client.host if request.client else "unknown"
+    if not settings.trusted_proxies or not settings.trusts(direct):
+        return direct
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not settings.trusts(hop):
+            return hop
+    return direct
 
 
-def start_session(request: Request, account: Account) -> None:
+def login_limits(settings: Settings) -> LoginLimits:
+    return LoginLimits(
+        pair=settings.login_attempts_per_15_min,
+        account=settings.login_attempts_per_account,
+        address=settings.login_attempts_per_address,
+    )
+
+
+def session_rules(settings: Settings) -> SessionRules:
+    return SessionRules(
+        idle=timedelta(days=settings.session_idle_days),
+        absolute=timedelta(days=settings.session_max_days),
+    )
+
+
+def start_session(request: Request, account: Account, token: str) -> None:
     """A new session on log-in (no fixation), keeping only the chosen language."""
     lang = request.session.get(SESSION_LANG)
     request.session.clear()
     request.session[SESSION_USER] = account.id
-    request.session[SESSION_ACCOUNT_KEY] = account_key(account)
+    request.session[SESSION_TOKEN] = token
+    request.session[SESSION_ACCOUNT_KEY] = binding(account)
     if lang:
         request.session[SESSION_LANG] = lang
 
 
-def optional_user(request: Request, session: SessionDep) -> Account | None:
-    owner_id = request.session.get(SESSION_USER)
-    if not isinstance(owner_id, int):
+def remember_device(response: Response, token: str | None, settings: Settings) -> None:
+    if token:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            token,
+            max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+            httponly=True,
+            secure=settings.https,
+            samesite="lax",
+        )
+
+
+def optional_user(request: Request, engine: EngineDep, settings: SettingsDep) -> Account | None:
+    cached: Account | None = getattr(request.state, "account", None)
+    if cached is not None:
+        return cached
+    token = request.session.get(SESSION_TOKEN)
+    account = session_account(
+        engine, token if isinstance(token, str) else None, now=now(), rules=session_rules(settings)
+    )
+    if account is None or request.session.get(SESSION_ACCOUNT_KEY) != binding(account):
         return None
-    account = get_account(session, owner_id)
-    if account is None or request.session.get(SESSION_ACCOUNT_KEY) != account_key(account):
-        return None
+    request.state.account = account
     return account
 
 
@@ -114,14 +165,14 @@ def csrf_token(request: Request) -> str:
 
 def check_api_csrf(request: Request, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
     """Unsafe API calls carry the session's token in X-CSRF-Token (from /api/v1/auth)."""
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
+    if request.method in SAFE_METHODS:
         return
     if not same_token(request.session.get(SESSION_CSRF), x_csrf_token):
         raise HTTPException(status_code=403, detail="missing or wrong X-CSRF-Token header")
 
 
 async def check_form_csrf(request: Request) -> None:
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
+    if request.method in SAFE_METHODS:
         return
     form = await request.form()
     given = form.get("csrf_token")

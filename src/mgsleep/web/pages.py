@@ -9,24 +9,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mgsleep.i18n import Lang, format_number, translations
-from mgsleep.store.repo import Account, UsernameTaken, create_account, find_account
+from mgsleep.security import DEVICE_COOKIE, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from mgsleep.service.accounts import LoginOutcome, end_session, log_in, sign_up
+from mgsleep.store.repo import Account
+from mgsleep.store.tables import USERNAME_MAX_LEN
 from mgsleep.web.deps import (
+    SESSION_TOKEN,
+    EngineDep,
     LocaleDep,
     OptionalUser,
-    SessionDep,
     SettingsDep,
     check_form_csrf,
+    client_address,
     csrf_token,
+    login_limits,
+    now,
+    remember_device,
     start_session,
-)
-from mgsleep.web.security import (
-    MIN_PASSWORD_LENGTH,
-    attempt_key,
-    hash_password,
-    note_failure,
-    note_success,
-    too_many_attempts,
-    verify_password,
 )
 
 router = APIRouter()
@@ -88,25 +87,26 @@ def signup_page(request: Request, lang: LocaleDep, user: OptionalUser) -> Respon
 def signup(
     request: Request,
     lang: LocaleDep,
-    session: SessionDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    engine: EngineDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=USERNAME_MAX_LEN * 4)],
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)],
 ) -> Response:
     _ = translations(lang).gettext
     name = username.strip()
     error = None
-    if not 3 <= len(name) <= 150:
+    if not 3 <= len(name) <= USERNAME_MAX_LEN:
         error = _("Choose a user name of 3 to 150 characters.")
     elif len(password) < MIN_PASSWORD_LENGTH:
         error = _("Choose a password of at least 8 characters.")
     if error is None:
-        try:
-            account = create_account(session, name, hash_password(password))
-        except UsernameTaken:
-            error = _("That user name is taken.")
-        else:
-            start_session(request, account)
-            return RedirectResponse("/profile", status_code=303)
+        result = sign_up(engine, name, password, secret=settings.resolved_secret_key(), now=now())
+        if result.account is not None and result.session_token is not None:
+            start_session(request, result.account, result.session_token)
+            response = RedirectResponse("/profile", status_code=303)
+            remember_device(response, result.device_token, settings)
+            return response
+        error = _("That user name is taken.")
     return render(request, "signup.html", lang, None, status_code=422, error=error, username=name)
 
 
@@ -121,47 +121,45 @@ def login_page(
 def login(
     request: Request,
     lang: LocaleDep,
-    session: SessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
+    username: Annotated[str, Form(max_length=USERNAME_MAX_LEN * 4)],
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     _ = translations(lang).gettext
-    client = request.client.host if request.client else "unknown"
-    key = attempt_key(username.strip(), client)
-    if too_many_attempts(session, key, settings.login_attempts_per_15_min):
-        error = _("Too many attempts. Wait 15 minutes and try again.")
+    result = log_in(
+        engine,
+        username,
+        password,
+        client=client_address(request, settings),
+        device=request.cookies.get(DEVICE_COOKIE),
+        secret=settings.resolved_secret_key(),
+        now=now(),
+        limits=login_limits(settings),
+    )
+    if result.account is None or result.session_token is None:
+        too_many = result.outcome is LoginOutcome.too_many
         return render(
             request,
             "login.html",
             lang,
             None,
-            status_code=429,
-            error=error,
+            status_code=429 if too_many else 401,
+            error=_("Too many attempts. Wait 15 minutes and try again.")
+            if too_many
+            else _("User name or password is not right."),
             username=username,
             next=_safe_next(next),
         )
-    account = find_account(session, username.strip())
-    if account is None or not verify_password(account.password_hash, password):
-        note_failure(session, key)
-        error = _("User name or password is not right.")
-        return render(
-            request,
-            "login.html",
-            lang,
-            None,
-            status_code=401,
-            error=error,
-            username=username,
-            next=_safe_next(next),
-        )
-    note_success(session, key)
-    start_session(request, account)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    start_session(request, result.account, result.session_token)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    remember_device(response, result.device_token, settings)
+    return response
 
 
 @router.post("/logout", dependencies=[FormCsrf])
-def logout(request: Request) -> Response:
+def logout(request: Request, engine: EngineDep) -> Response:
+    end_session(engine, request.session.get(SESSION_TOKEN))
     request.session.clear()
     return RedirectResponse("/", status_code=303)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mgsleep.store.db import database_url
 
@@ -39,7 +40,21 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     default_language: Literal["nl", "en"] = "nl"
     hosted: bool = False
-    login_attempts_per_15_min: int = 5
+    # Failed log-ins allowed in 15 minutes: for one account from one address, for one account
+    # from anywhere, and from one address over all accounts (see mgsleep.security).
+    login_attempts_per_15_min: int = Field(default=5, ge=1)
+    login_attempts_per_account: int = Field(default=20, ge=1)
+    login_attempts_per_address: int = Field(default=50, ge=1)
+    session_idle_days: float = Field(default=7, gt=0)
+    session_max_days: float = Field(default=30, gt=0)
+    # Addresses (or networks, "10.0.0.0/8") of reverse proxies whose X-Forwarded-For is
+    # believed. Empty (the default): the header is ignored, so it cannot be used to pose as
+    # another client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Request bodies: JSON and forms are small; uploads (wearable exports) are streamed with a
+    # cap and only read for a logged-in session.
+    max_body_kb: int = Field(default=256, ge=1)
+    max_upload_mb: int = Field(default=512, ge=1)
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
@@ -50,6 +65,28 @@ class Settings(BaseSettings):
                 "when MGSLEEP_HOSTED is on"
             )
         return self
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        # MGSLEEP_TRUSTED_PROXIES="127.0.0.1,10.0.0.0/8" as well as a JSON list.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    def trusts(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
 
     @property
     def https(self) -> bool:
