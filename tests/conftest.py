@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from mgsleep.evidence import Evidence, load_evidence
+from mgsleep.security import use_hasher
+
+# Tests hash hundreds of passwords; argon2's real cost protects people, not test accounts.
+use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(scope="session")

@@ -184,6 +184,7 @@ def test_the_upload_page(tmp_path):
         template = (ROOT / "examples" / "diary-template.csv").read_bytes()
         answer = client.post(
             "/import",
+            params={"csrf_token": token},
             data={"source": "csv", "csrf_token": token},
             files={"file": ("diary.csv", template, "text/csv")},
         )
@@ -191,6 +192,7 @@ def test_the_upload_page(tmp_path):
         assert re.search(r"toegevoegd</th><td>2<", answer.text)
         bad = client.post(
             "/import",
+            params={"csrf_token": token},
             data={"source": "fitbit", "csrf_token": token},
             files={"file": ("x.json", b"not json", "application/json")},
         )

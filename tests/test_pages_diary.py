@@ -16,6 +16,7 @@ import pytest
 from babel.dates import format_date
 from fastapi.testclient import TestClient
 
+from mgsleep.clock import DEFAULT_TIMEZONE
 from mgsleep.demo import DEMO_PASSWORD, DEMO_PROFILE, seed_demo
 from mgsleep.diary.csvio import parse_csv
 from mgsleep.diary.night import NightEntry
@@ -23,7 +24,7 @@ from mgsleep.diary.questionnaires import change, score
 from mgsleep.evidence import load_evidence
 from mgsleep.i18n import translations
 from mgsleep.plan import make_plan
-from mgsleep.profile import DEFAULT_TIMEZONE, Profile
+from mgsleep.profile import Profile
 from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import (
@@ -195,6 +196,7 @@ def upload(client: TestClient, text: str, *, replace: bool = False) -> Any:
         data["replace"] = "yes"
     return client.post(
         "/diary/import",
+        params={"csrf_token": data["csrf_token"]},
         data=data,
         files={"file": ("diary.csv", text.encode(), "text/csv")},
         follow_redirects=False,
@@ -534,9 +536,11 @@ def test_a_conflicting_csv_changes_nothing_unless_told_to_replace(
 def test_an_unreadable_csv_is_explained(
     app: Any, anna: TestClient, content: bytes, message: str
 ) -> None:
+    token = csrf(anna, "/diary")
     answer = anna.post(
         "/diary/import",
-        data={"csrf_token": csrf(anna, "/diary")},
+        params={"csrf_token": token},
+        data={"csrf_token": token},
         files={"file": ("diary.csv", content, "text/csv")},
     )
     assert answer.status_code == 422

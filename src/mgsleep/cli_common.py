@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from mgsleep.clock import parse_clock
 from mgsleep.errors import InputError
 from mgsleep.i18n import Lang, Text, default_lang, format_number, translations
-from mgsleep.profile import parse_clock
 
 
 class InputErrorGroup(TyperGroup):

@@ -12,9 +12,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from mgsleep.cli_common import DbOption, JsonOption, LangOption, View, print_json
+from mgsleep.clock import DEFAULT_TIMEZONE, known_zone
 from mgsleep.diary.imports import SOURCES, ImportItem, Nap, Rejected, reader_for
 from mgsleep.errors import InputError
-from mgsleep.profile import DEFAULT_TIMEZONE, known_zone
 from mgsleep.store.db import open_store, session_scope
 from mgsleep.store.importing import ImportReport, apply_import
 from mgsleep.store.repo import DuplicateNight, local_user_id

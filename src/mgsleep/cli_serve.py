@@ -25,12 +25,28 @@ def serve_command(
     db: DbOption = None,
 ) -> None:
     """Start the web app (and its JSON API under /api/v1) and print its address."""
-    base_url = f"http://{host}:{port}"
-    settings = Settings(database_url=db, base_url=base_url) if db else Settings(base_url=base_url)
+    # The same settings as any other way of starting the app (MGSLEEP_* variables); only
+    # what was not set there comes from the options.
+    settings = Settings()
+    updates: dict[str, object] = {}
+    if "base_url" not in settings.model_fields_set:
+        updates["base_url"] = f"http://{host}:{port}"
+    if db:
+        updates["database_url"] = db
+    settings = Settings.model_validate({**settings.model_dump(exclude_unset=True), **updates})
+    base_url = settings.base_url
     if demo:
         engine = open_store(settings.resolved_database_url())
         username = seed_demo(engine, hash_password(DEMO_PASSWORD), date.today())
         engine.dispose()
         typer.echo(f"demo account: {username} / {DEMO_PASSWORD}")
     typer.echo(f"mgsleep is running at {base_url}/  (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        # The app reads X-Forwarded-For itself, from MGSLEEP_TRUSTED_PROXIES only.
+        proxy_headers=False,
+    )

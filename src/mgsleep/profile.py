@@ -6,16 +6,14 @@ an error that names them.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from enum import StrEnum
-from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mgsleep.clock import DEFAULT_TIMEZONE, Name, SaneDate, TimeZoneName, parse_clock
 from mgsleep.evidence.schema import Region
-
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 
 class Sex(StrEnum):
@@ -67,33 +65,6 @@ class Preparation(StrEnum):
 KidneyStatus = bool | Literal["unknown"]
 
 
-def known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Amsterdam") from error
-    return value
-
-
-TimeZoneName = Annotated[str, AfterValidator(known_zone)]
-
-
-def parse_clock(value: object) -> time:
-    """'22:30' (or '22:30:00', as times are written back) -> time(22, 30); a clear error for
-    anything else, 24:00 included."""
-    if isinstance(value, time):
-        return value
-    text = str(value).strip()
-    try:
-        parts = [int(part) for part in text.split(":")]
-        if len(parts) == 3 and parts[2] == 0:
-            parts = parts[:2]
-        hours, minutes = parts
-        return time(hours, minutes)
-    except ValueError as error:
-        raise ValueError(f"expected a clock time HH:MM, got {text!r}") from error
-
-
 def _clock_list(value: object) -> list[time]:
     if value is None:
         return []
@@ -102,16 +73,10 @@ def _clock_list(value: object) -> list[time]:
     return [parse_clock(item) for item in value]
 
 
-# Dates a person can mean; outside them a date is a typo (year 1, year 9999).
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
-SaneDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
-
-
 class MedicineEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     times: list[time] = Field(default_factory=list, max_length=12)
     magnesium_mg: float | None = Field(
         default=None, ge=0, le=25000, description="elemental magnesium it gives a day, if any"
@@ -129,7 +94,7 @@ class MedicineEntry(BaseModel):
 class SupplementEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     dose_mg: float | None = Field(
         default=None, gt=0, le=25000, description="for magnesium: elemental mg a day"
     )
@@ -162,9 +127,7 @@ class Profile(BaseModel):
     heart_block: bool = False
     bradycardia: bool = False
     myasthenia_gravis: bool = False
-    other_conditions: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        default_factory=list, max_length=30
-    )
+    other_conditions: list[Name] = Field(default_factory=list, max_length=30)
     medicines: list[MedicineEntry] = Field(default_factory=list, max_length=50)
     supplements: list[SupplementEntry] = Field(default_factory=list, max_length=50)
     complaints: list[Complaint] = Field(default_factory=list)

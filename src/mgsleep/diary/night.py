@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mgsleep.profile import DEFAULT_TIMEZONE, TimeZoneName, parse_clock
+from mgsleep.clock import DEFAULT_TIMEZONE, Note, SaneDate, TimeZoneName, parse_clock
 
 EVENING_FROM = time(12, 0)
 MORNING_UNTIL = time(18, 0)
@@ -37,7 +37,7 @@ class NightEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date: date
+    date: SaneDate
     in_bed: time
     lights_out: time
     sleep_latency_min: int = Field(ge=0, le=1440)
@@ -47,18 +47,18 @@ class NightEntry(BaseModel):
     out_of_bed: time
     quality: int | None = Field(default=None, ge=1, le=5)
     magnesium_mg: float | None = Field(default=None, ge=0, le=2000, description="elemental")
-    magnesium_form: str | None = Field(default=None, max_length=200)
+    magnesium_form: Note | None = Field(default=None, max_length=200)
     intake_time: time | None = None
     bath: bool = False
     bath_time: time | None = None
     bath_temperature_c: float | None = Field(default=None, ge=20, le=50)
-    side_effects: list[SideEffect] = Field(default_factory=list)
-    notes: str | None = Field(default=None, max_length=2000)
+    side_effects: list[SideEffect] = Field(default_factory=list, max_length=len(SideEffect))
+    notes: Note | None = None
     # Sleep stages, where a device measures them; a diary night leaves them empty.
     deep_min: int | None = Field(default=None, ge=0, le=1440)
     light_min: int | None = Field(default=None, ge=0, le=1440)
     rem_min: int | None = Field(default=None, ge=0, le=1440)
-    source: str = Field(default=DIARY_SOURCE, min_length=1, max_length=40)
+    source: Note = Field(default=DIARY_SOURCE, min_length=1, max_length=40)
     timezone: TimeZoneName = DEFAULT_TIMEZONE
 
     @field_validator(

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mgsleep.clock import SaneDate
+
 MIN_BASELINE_NIGHTS = 7
 IDEAL_BASELINE_NIGHTS = 14
 MIN_MAGNESIUM_NIGHTS = 28
@@ -41,9 +43,9 @@ class Outcome(StrEnum):
 class TrialProtocol(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    baseline_start: date
-    magnesium_start: date
-    end: date | None = None
+    baseline_start: SaneDate
+    magnesium_start: SaneDate
+    end: SaneDate | None = None
     design: Design = Design.ab
     washout_days: int = Field(default=DEFAULT_WASHOUT_DAYS, ge=0, le=60)
     form: str | None = None

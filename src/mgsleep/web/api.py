@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mgsleep.clock import SaneDate
 from mgsleep.diary.csvio import RowError, parse_csv, to_csv
 from mgsleep.diary.night import DIARY_SOURCE, NightEntry, metrics
 from mgsleep.diary.questionnaires import Direction, change, score
@@ -552,7 +553,7 @@ def _plan_public(plan: Plan, timeline: Timeline, lang: Lang) -> PlanPublic:
 
 
 StartQuery = Annotated[
-    dt.date | None, Query(description="the first evening, YYYY-MM-DD (default: today)")
+    SaneDate | None, Query(description="the first evening, YYYY-MM-DD (default: today)")
 ]
 
 
@@ -676,8 +677,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 def list_nights(
     session: SessionDep,
     user: CurrentUser,
-    start: Annotated[dt.date | None, Query(description="first morning date")] = None,
-    end: Annotated[dt.date | None, Query(description="last morning date")] = None,
+    start: Annotated[SaneDate | None, Query(description="first morning date")] = None,
+    end: Annotated[SaneDate | None, Query(description="last morning date")] = None,
 ) -> list[NightPublic]:
     """The diary in date order, each night with its metrics."""
     return [_night_public(n) for n in get_nights(session, user.id, start=start, end=end)]
@@ -767,14 +768,14 @@ def _read_upload(upload: UploadFile, limit: int) -> str:
 
 @guarded.get("/nights/{night_date}", tags=["nights"], responses=_documented(404, 422))
 def read_night(
-    session: SessionDep, user: CurrentUser, night_date: dt.date, source: SourceQuery = DIARY_SOURCE
+    session: SessionDep, user: CurrentUser, night_date: SaneDate, source: SourceQuery = DIARY_SOURCE
 ) -> NightPublic:
     return _night_public(_one_night(session, user, night_date, source))
 
 
 @guarded.put("/nights/{night_date}", tags=["nights"], responses=_documented(404, 422))
 def replace_night(
-    session: SessionDep, user: CurrentUser, night_date: dt.date, night: NightCreate
+    session: SessionDep, user: CurrentUser, night_date: SaneDate, night: NightCreate
 ) -> NightPublic:
     """Change a stored night; the body is the whole night, with the same date."""
     entry = _entry(night)
@@ -794,7 +795,7 @@ def replace_night(
     responses=_documented(404, 422),
 )
 def remove_night(
-    session: SessionDep, user: CurrentUser, night_date: dt.date, source: SourceQuery = DIARY_SOURCE
+    session: SessionDep, user: CurrentUser, night_date: SaneDate, source: SourceQuery = DIARY_SOURCE
 ) -> Response:
     if not delete_night(session, user.id, night_date, source):
         raise _not_found("date", f"no night on {night_date.isoformat()} in the diary")
@@ -810,7 +811,7 @@ class IsiCreate(BaseModel):
     answers: list[int] = Field(
         max_length=MAX_ISI_ANSWERS, description="one answer 0–4 per item, in the items' order"
     )
-    date: dt.date | None = Field(default=None, description="the day answered (default: today)")
+    date: SaneDate | None = Field(default=None, description="the day answered (default: today)")
 
 
 class IsiPublic(BaseModel):
@@ -975,7 +976,7 @@ def _analysis(
 
 
 AsOfQuery = Annotated[
-    dt.date | None, Query(description="count nights up to this morning (default: today)")
+    SaneDate | None, Query(description="count nights up to this morning (default: today)")
 ]
 
 

@@ -9,11 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 from mgsleep.errors import InputError
 from mgsleep.store.db import open_store
 from mgsleep.web.deps import LoginRequired
+from mgsleep.web.guards import DOCS_CSP, KB, MB, REPORT_CSP, Limits, RequestGuard
 from mgsleep.web.settings import Settings
 
 SESSION_COOKIE = "mgsleep_session"
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # Added first, so it runs inside the session middleware and can see who is logged in.
+    app.add_middleware(RequestGuard, limits=_limits(settings), router=app.router)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -51,6 +55,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     _include_routers(app)
     return app
+
+
+# Uploads: a wearable export can be large; CSV diaries and labels are small.
+UPLOAD_PATHS = ("/import",)
+CSV_PATHS = ("/diary/import", "/api/v1/nights/import")
+LABEL_PATHS = ("/label", "/api/v1/label/upload")
+CSV_LIMIT_BYTES = 6 * MB
+LABEL_LIMIT_BYTES = 1 * MB
+
+
+def _limits(settings: Settings) -> Limits:
+    by_path = dict.fromkeys(UPLOAD_PATHS, settings.max_upload_mb * MB)
+    by_path |= dict.fromkeys(CSV_PATHS, CSV_LIMIT_BYTES)
+    by_path |= dict.fromkeys(LABEL_PATHS, LABEL_LIMIT_BYTES)
+    return Limits(
+        default_bytes=settings.max_body_kb * KB,
+        by_path=by_path,
+        gated_paths=frozenset({*UPLOAD_PATHS, *CSV_PATHS}),
+        csp_by_path={
+            "/api/docs": DOCS_CSP,
+            "/trial/report.html": REPORT_CSP,
+            "/api/v1/trial/report.html": REPORT_CSP,
+        },
+        hsts=settings.https,
+    )
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -82,3 +111,20 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(IntegrityError)
+    async def lost_race(request: Request, error: IntegrityError) -> Response:
+        # Two requests wrote the same thing at the same moment (PostgreSQL lets both try);
+        # the one that lost hears so, and can try again.
+        problem = InputError("", "changed at the same moment by another request; try again")
+        return JSONResponse(status_code=409, content={"detail": [problem.as_dict()]})
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, error: OperationalError) -> Response:
+        if "locked" not in str(error.orig).lower():
+            raise error
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the database is busy; try again in a moment"},
+            headers={"Retry-After": "1"},
+        )

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
+from mgsleep.clock import DEFAULT_TIMEZONE, known_zone
 from mgsleep.diary.csvio import RowError, parse_csv, to_csv
 from mgsleep.diary.night import DIARY_SOURCE, NightEntry, NightMetrics, SideEffect, metrics
 from mgsleep.diary.questionnaires import Change, Score, change, score
@@ -31,7 +32,7 @@ from mgsleep.evidence.schema import Questionnaire, Severity
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.plan import Verdict as PlanVerdict
 from mgsleep.plan import make_plan
-from mgsleep.profile import DEFAULT_TIMEZONE, Profile, known_zone
+from mgsleep.profile import Profile
 from mgsleep.schedule import evening
 from mgsleep.store.repo import (
     Account,
@@ -181,6 +182,8 @@ def _problem_text(problem: ErrorDetails, _: Gettext, lang: Lang) -> str:
         return _("Fill this in.")
     if name in CLOCK_FIELDS:
         return _("Enter a time as HH:MM, for example 23:15.")
+    if kind == "date_range":
+        return _("Enter a date between 1900 and 2100.")
     if kind.startswith("date"):
         return _("Enter a date as YYYY-MM-DD.")
     if kind in ("int_parsing", "int_from_float"):

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from mgsleep.clock import DEFAULT_TIMEZONE
 from mgsleep.diary.imports import SOURCES, reader_for
 from mgsleep.errors import InputError
-from mgsleep.profile import DEFAULT_TIMEZONE
 from mgsleep.store.importing import apply_import
 from mgsleep.store.repo import DuplicateNight, get_profile
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep

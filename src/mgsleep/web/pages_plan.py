@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from mgsleep import chemistry
+from mgsleep.clock import DEFAULT_TIMEZONE, parse_clock
 from mgsleep.documents import parse_document
 from mgsleep.dose import form_facts
 from mgsleep.errors import InputError
@@ -41,7 +42,6 @@ from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.label import Label, LabelReport, analyse_label
 from mgsleep.plan import Plan, make_plan
 from mgsleep.profile import (
-    DEFAULT_TIMEZONE,
     Approach,
     Budget,
     Complaint,
@@ -50,7 +50,6 @@ from mgsleep.profile import (
     Profile,
     Sex,
     Symptom,
-    parse_clock,
 )
 from mgsleep.schedule import Timeline, evening, to_ical
 from mgsleep.store.repo import Account, get_profile, save_profile
