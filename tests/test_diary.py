@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from mgsleep.diary.csvio import RowError, parse_csv, to_csv
+from mgsleep.diary.csvio import COLUMNS, RowError, parse_csv, to_csv
 from mgsleep.diary.night import NightEntry, metrics
 from mgsleep.errors import InputError
 
@@ -192,3 +192,46 @@ def test_csv_bath_and_side_effects_are_checked():
     bad = TEMPLATE.replace("yes,loose_stools", "perhaps,headache")
     errors = [r for r in parse_csv(bad) if isinstance(r, RowError)]
     assert errors[0].field == "bath"
+
+
+def test_csv_export_defuses_formulas_and_the_import_restores_them():
+    """A note such as "=HYPERLINK(...)" must not run in a spreadsheet, and must come back."""
+    night = next(e for e in parse_csv(TEMPLATE) if isinstance(e, NightEntry))
+    risky = [
+        night.model_copy(update={"notes": text, "date": night.date.replace(day=day)})
+        for day, text in zip(
+            (20, 21, 22, 23), ("=1+1", "+31 6 1234", "-2 naps", "@SUM(A1)"), strict=True
+        )
+    ]
+    exported = to_csv(risky)
+    for line in exported.splitlines()[1:]:
+        notes = line.split(",")[COLUMNS.index("notes")]
+        assert notes.startswith("'"), line
+    again = [e for e in parse_csv(exported) if isinstance(e, NightEntry)]
+    assert [n.notes for n in again] == ["=1+1", "+31 6 1234", "-2 naps", "@SUM(A1)"]
+
+
+def test_csv_round_trips_every_field_of_a_night():
+    night = next(e for e in parse_csv(TEMPLATE) if isinstance(e, NightEntry))
+    full = night.model_copy(
+        update={
+            "source": "fitbit",
+            "deep_min": 61,
+            "light_min": 200,
+            "rem_min": 90,
+            "magnesium_form": "bisglycinate",
+            "bath_time": night.in_bed.replace(hour=21),
+            "bath_temperature_c": 40.5,
+            "timezone": "Europe/London",
+        }
+    )
+    [again] = [e for e in parse_csv(to_csv([full])) if isinstance(e, NightEntry)]
+    assert again == full
+
+
+def test_a_csv_cell_beyond_the_field_limit_is_a_clear_error():
+    text = TEMPLATE + "2026-01-19,22:00,22:30,18,2,30,06:30,06:45,3,,,no,," + "x" * 200_000 + "\n"
+    with pytest.raises(InputError) as caught:
+        list(parse_csv(text))
+    assert caught.value.field == "file"
+    assert "line" in caught.value.reason

@@ -16,6 +16,18 @@ from mgsleep.web.app import create_app
 from mgsleep.web.settings import Settings
 
 
+def serve_settings(host: str, port: int, db: str | None) -> Settings:
+    """The same settings as any other way of starting the app (MGSLEEP_* variables); only
+    what the environment leaves unset comes from the options."""
+    settings = Settings()
+    updates: dict[str, object] = {}
+    if "base_url" not in settings.model_fields_set:
+        updates["base_url"] = f"http://{host}:{port}"
+    if db:
+        updates["database_url"] = db
+    return Settings.model_validate({**settings.model_dump(exclude_unset=True), **updates})
+
+
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -25,15 +37,7 @@ def serve_command(
     db: DbOption = None,
 ) -> None:
     """Start the web app (and its JSON API under /api/v1) and print its address."""
-    # The same settings as any other way of starting the app (MGSLEEP_* variables); only
-    # what was not set there comes from the options.
-    settings = Settings()
-    updates: dict[str, object] = {}
-    if "base_url" not in settings.model_fields_set:
-        updates["base_url"] = f"http://{host}:{port}"
-    if db:
-        updates["database_url"] = db
-    settings = Settings.model_validate({**settings.model_dump(exclude_unset=True), **updates})
+    settings = serve_settings(host, port, db)
     base_url = settings.base_url
     if demo:
         engine = open_store(settings.resolved_database_url())

@@ -16,9 +16,33 @@ from mgsleep.errors import InputError
 M = TypeVar("M", bound=BaseModel)
 
 
+# A label or profile is a few levels deep; much deeper is an attack on the parser's stack.
+MAX_DEPTH = 20
+
+
+def _refuse_bombs(text: str) -> None:
+    """Aliases (the YAML "billion laughs") and deep nesting are refused before loading."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise InputError(
+                "document",
+                "aliases (*name) are not accepted",
+                line=None if mark is None else mark.line + 1,
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError("document", f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse_document(text: str, model: type[M]) -> M:
     """Parse `text` into `model`; any problem becomes an InputError naming line and field."""
     try:
+        _refuse_bombs(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -30,7 +30,21 @@ COLUMNS = (
     "bath",
     "side_effects",
     "notes",
+    # Written since the CSV round-trips every field of a night; optional when read, so the
+    # template and older files still import.
+    "magnesium_form",
+    "bath_time",
+    "bath_temperature_c",
+    "deep_min",
+    "light_min",
+    "rem_min",
+    "source",
+    "timezone",
 )
+# Free text a spreadsheet could run as a formula ("=HYPERLINK(...)"): written with a leading
+# apostrophe, which is taken off again when the file is read back.
+TEXT_COLUMNS = ("notes", "magnesium_form", "source")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REQUIRED = ("date", "in_bed", "lights_out", "sleep_latency_min", "final_wake", "out_of_bed")
 YES = {"yes", "ja", "y", "j", "true", "1"}
 NO = {"no", "nee", "n", "false", "0", ""}
@@ -48,12 +62,17 @@ def parse_csv(text: str, *, timezone: str | None = None) -> Iterator[NightEntry 
     """Every data row as a night, or as an error naming its row and field; never raises for a
     bad row. A bad header (unknown or missing columns) is an InputError: nothing can be read."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    _check_header(reader.fieldnames)
-    for row in reader:
-        number = reader.line_num
-        if not any((value or "").strip() for value in row.values()):
-            continue
-        yield _night(row, number, timezone)
+    try:
+        _check_header(reader.fieldnames)
+        for row in reader:
+            number = reader.line_num
+            if not any((value or "").strip() for value in row.values()):
+                continue
+            yield _night(row, number, timezone)
+    except csv.Error as error:
+        # A cell beyond the csv module's limit (128 kB) or a broken quote: the rest of the
+        # file cannot be read reliably, so none of it is.
+        raise InputError("file", f"line {reader.line_num}: {error}") from error
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> None:
@@ -72,11 +91,13 @@ def _check_header(fieldnames: Iterable[str] | None) -> None:
 
 def _night(row: dict[str, str | None], number: int, timezone: str | None) -> NightEntry | RowError:
     values = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+    for column in TEXT_COLUMNS:
+        values[column] = _unguarded(values.get(column, ""))
     try:
         data: dict[str, object] = {k: v for k, v in values.items() if v != ""}
         data["bath"] = _yes_no(values.get("bath", ""))
         data["side_effects"] = _side_effects(values.get("side_effects", ""))
-        if timezone is not None:
+        if timezone is not None and not values.get("timezone"):
             data["timezone"] = timezone
         return NightEntry.model_validate(data)
     except ValidationError as error:
@@ -121,12 +142,25 @@ def _clock(value: object) -> str:
     return "" if value is None else f"{value:%H:%M}"
 
 
+def _guarded(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _unguarded(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
+def _number(value: float | int | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
 def to_csv(nights: Iterable[NightEntry]) -> str:
-    """The nights as the template's CSV, one row a night, in date order."""
+    """The nights as CSV, one row a night, in date order, every field of a night included:
+    what is exported imports again as the same nights."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for night in sorted(nights, key=lambda n: n.date):
+    for night in sorted(nights, key=lambda n: (n.date, n.source)):
         writer.writerow(
             {
                 "date": night.date.isoformat(),
@@ -137,12 +171,20 @@ def to_csv(nights: Iterable[NightEntry]) -> str:
                 "waso_min": night.waso_min,
                 "final_wake": _clock(night.final_wake),
                 "out_of_bed": _clock(night.out_of_bed),
-                "quality": "" if night.quality is None else night.quality,
-                "magnesium_mg": "" if night.magnesium_mg is None else f"{night.magnesium_mg:g}",
+                "quality": _number(night.quality),
+                "magnesium_mg": _number(night.magnesium_mg),
                 "intake_time": _clock(night.intake_time),
                 "bath": "yes" if night.bath else "no",
                 "side_effects": SEPARATOR.join(e.value for e in night.side_effects),
-                "notes": night.notes or "",
+                "notes": _guarded(night.notes or ""),
+                "magnesium_form": _guarded(night.magnesium_form or ""),
+                "bath_time": _clock(night.bath_time),
+                "bath_temperature_c": _number(night.bath_temperature_c),
+                "deep_min": _number(night.deep_min),
+                "light_min": _number(night.light_min),
+                "rem_min": _number(night.rem_min),
+                "source": _guarded(night.source),
+                "timezone": night.timezone,
             }
         )
     return buffer.getvalue()

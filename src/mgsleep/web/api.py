@@ -9,6 +9,8 @@ as {nl, en} pairs inside the core's own models (plan, label report, analysis, ev
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -126,12 +128,22 @@ class FieldNamingRoute(APIRoute):
 
         async def named(request: Request) -> Response:
             try:
-                return await handler(request)
+                return await handler(_BoundedJSONRequest(request.scope, request.receive))
             except RequestValidationError as error:
                 problems = [_with_field(problem, fields) for problem in error.errors()]
                 raise RequestValidationError(problems, body=error.body) from None
 
         return named
+
+
+class _BoundedJSONRequest(Request):
+    """JSON nested deeper than the parser's stack is bad JSON (a 422), not a crash."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
 
 def _body_model_fields(route: APIRoute) -> set[str]:

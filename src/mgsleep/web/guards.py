@@ -26,6 +26,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 KB = 1024
 MB = 1024 * KB
 
@@ -106,12 +107,14 @@ class RequestGuard:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
     async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
-        allowed: set[str] = set()
-        for route in self.router.routes:
-            match, _child = route.matches({**scope, "method": "GET"})
-            methods = getattr(route, "methods", None)
-            if match is not Match.NONE and methods:
-                allowed |= set(methods)
+        allowed = {
+            method
+            for method in METHODS
+            if any(
+                route.matches({**scope, "method": method})[0] is Match.FULL
+                for route in self.router.routes
+            )
+        }
         if not allowed:
             await self.app(scope, receive, send)
             return

@@ -9,6 +9,7 @@ way for every source: the night belongs to the calendar date of waking in the pe
 from __future__ import annotations
 
 import importlib
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +50,27 @@ SOURCES: dict[str, str] = {
     "garmin": "garmin",
     "apple_health": "apple_health",
 }
+
+
+# A real export compresses about 10 to 30 times; a zip bomb thousands of times.
+MAX_ZIP_RATIO = 200
+
+
+def zip_member_refusal(member: zipfile.ZipInfo, max_bytes: int) -> str | None:
+    """Why a zip member is refused as a likely zip bomb, or None. The sizes are the declared
+    ones; reading stops at the declared size, so a member cannot lie its way past them."""
+    if member.file_size > max_bytes:
+        return (
+            f"refused: {member.filename} would unpack to {member.file_size} bytes, more than "
+            f"the {max_bytes} an export can plausibly hold (a zip bomb?)"
+        )
+    ratio = member.file_size / max(member.compress_size, 1)
+    if ratio > MAX_ZIP_RATIO:
+        return (
+            f"refused: {member.filename} unpacks {ratio:.0f} times its packed size, more than "
+            f"the {MAX_ZIP_RATIO} a real export reaches (a zip bomb?)"
+        )
+    return None
 
 
 def reader_for(source: str) -> Reader:

@@ -37,6 +37,9 @@ def read_records(
     except ValueError as error:  # bad JSON and bad UTF-8 alike
         yield Rejected(position="file", reason=f"not a JSON file: {error}")
         return
+    except RecursionError:
+        yield Rejected(position="file", reason="not an export: the JSON is nested too deeply")
+        return
     records = records_in(document)
     if records is None:
         yield Rejected(position="file", reason=f"not {shape}")

@@ -27,7 +27,13 @@ from enum import Enum
 from itertools import chain, pairwise
 from typing import BinaryIO
 
-from mgsleep.diary.imports import DeviceSleep, ImportItem, Rejected, night_or_rejected
+from mgsleep.diary.imports import (
+    DeviceSleep,
+    ImportItem,
+    Rejected,
+    night_or_rejected,
+    zip_member_refusal,
+)
 
 SOURCE = "apple_health"
 FILE = "file"
@@ -46,7 +52,6 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member first, or an empty archiv
 MAX_MEMBER_BYTES = 20 * 10**9
 # Exports compress about tenfold; deflate cannot pass about 1000, so 200 leaves room for
 # real files while a bomb built for size is caught.
-MAX_RATIO = 200
 SAME_SLEEP_GAP = timedelta(hours=2)
 MIN_AWAKENING = timedelta(minutes=1)
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
@@ -185,20 +190,7 @@ def _export_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
 
 
 def member_refusal(member: zipfile.ZipInfo) -> str | None:
-    """Why a zip member is refused as a likely zip bomb, or None. The sizes are the declared
-    ones; reading stops at the declared size, so a member cannot lie its way past them."""
-    if member.file_size > MAX_MEMBER_BYTES:
-        return (
-            f"refused: {member.filename} would unpack to {member.file_size} bytes, more than "
-            f"the {MAX_MEMBER_BYTES} an export can plausibly hold (a zip bomb?)"
-        )
-    ratio = member.file_size / max(member.compress_size, 1)
-    if ratio > MAX_RATIO:
-        return (
-            f"refused: {member.filename} unpacks {ratio:.0f} times its packed size, more than "
-            f"the {MAX_RATIO} a real export reaches (a zip bomb?)"
-        )
-    return None
+    return zip_member_refusal(member, MAX_MEMBER_BYTES)
 
 
 def _member_chunks(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -316,12 +308,15 @@ def _resume_point(buffer: bytes, position: int) -> int:
 def _element_end(buffer: bytes, start: int) -> int | None:
     """Where the Record element at `start` ends, or None when the buffer does not hold it
     whole (yet, or ever: a malformed tag never matches)."""
-    tag = _START_TAG.match(buffer, start)
+    # Every search stops MAX_ELEMENT bytes on: an unclosed record must not make each later
+    # one search to the end of the buffer, which turned crafted files quadratic.
+    limit = start + MAX_ELEMENT
+    tag = _START_TAG.match(buffer, start, limit)
     if tag is None:
         return None
     if tag.group("empty"):
         return tag.end()
-    close = buffer.find(b"</Record>", tag.end())
+    close = buffer.find(b"</Record>", tag.end(), limit)
     if close < 0 or buffer.find(b"<Record", tag.end(), close) >= 0:
         return None
     return close + len(b"</Record>")

@@ -21,11 +21,19 @@ from datetime import UTC, datetime, tzinfo
 from typing import IO, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mgsleep.diary.imports import DeviceSleep, ImportItem, Rejected, night_or_rejected
+from mgsleep.diary.imports import (
+    DeviceSleep,
+    ImportItem,
+    Rejected,
+    night_or_rejected,
+    zip_member_refusal,
+)
 
 SOURCE = "sleep_as_android"
 EXPORT_NAME = "sleep-export.csv"
 ZIP_MAGIC = b"PK\x03\x04"
+# Years of nights with actigraphy are tens of megabytes; more than this is not an export.
+MAX_MEMBER_BYTES = 2 * 10**9
 # Every record header starts so; a file whose first line does not is another format.
 HEADER_PREFIX = "Id,Tz,"
 EVENT_COLUMN = "Event"
@@ -79,6 +87,10 @@ def _read_zip(stream: IO[bytes], timezone: str) -> Iterator[ImportItem]:
         name = _csv_member(archive)
         if name is None:
             yield Rejected(position="file", reason="the zip holds no .csv file")
+            return
+        refusal = zip_member_refusal(archive.getinfo(name), MAX_MEMBER_BYTES)
+        if refusal is not None:
+            yield Rejected(position="file", reason=refusal)
             return
         try:
             with archive.open(name) as member:
