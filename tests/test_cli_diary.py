@@ -127,6 +127,7 @@ def _write_locked(database: Path) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_a_kill_mid_import_leaves_the_diary_as_it_was(tmp_path):
     database = tmp_path / "kill.db"
     url = f"sqlite:///{database}"
@@ -229,7 +230,7 @@ def test_trial_start_from_a_plan(db):
     protocol_json = json.loads(out)
     assert protocol_json["form"] == "bisglycinate"
     assert protocol_json["dose_mg"] == 200
-    assert protocol_json["intake_time"] == "22:00:00"
+    assert protocol_json["intake_time"] == "22:00"
     code, _, err = run(
         db,
         "trial",

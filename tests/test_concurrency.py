@@ -33,6 +33,8 @@ NIGHT: dict[str, Any] = {
 }
 PEOPLE = 8
 
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as probe:

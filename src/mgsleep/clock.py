@@ -12,7 +12,7 @@ from datetime import date, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -50,6 +50,29 @@ def parse_clock(value: object) -> time:
         raise ValueError(f"expected a clock time HH:MM, got {text[:20]!r}") from error
 
 
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
+
+
+def _clock_text(value: time) -> str:
+    return f"{value:%H:%M}"
+
+
+# A clock time as the API and files carry it: "22:30" in and out (a trailing ":00" is taken).
+# Parsing stays with each model's own validator, which also reads "" as "not given".
+ClockTime = Annotated[
+    time,
+    PlainSerializer(_clock_text, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": CLOCK_PATTERN, "examples": ["22:30"]}),
+]
+
+
+def parse_clock_field(value: object) -> object:
+    """For optional clock fields: empty means not given."""
+    if value is None or value == "":
+        return None
+    return parse_clock(value)
+
+
 def in_range(day: date) -> bool:
     return EARLIEST_DATE <= day <= LATEST_DATE
 
@@ -73,7 +96,18 @@ def _sane(day: date) -> date:
     return day
 
 
-SaneDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_sane)]
+SaneDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    AfterValidator(_sane),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$",
+        }
+    ),
+]
 
 
 def _printable(value: str) -> str:

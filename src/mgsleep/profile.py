@@ -12,7 +12,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mgsleep.clock import DEFAULT_TIMEZONE, Name, SaneDate, TimeZoneName, parse_clock
+from mgsleep.clock import (
+    DEFAULT_TIMEZONE,
+    ClockTime,
+    Name,
+    SaneDate,
+    TimeZoneName,
+    parse_clock,
+)
 from mgsleep.evidence.schema import Region
 
 
@@ -77,7 +84,7 @@ class MedicineEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name
-    times: list[time] = Field(default_factory=list, max_length=12)
+    times: list[ClockTime] = Field(default_factory=list, max_length=12)
     magnesium_mg: float | None = Field(
         default=None, ge=0, le=25000, description="elemental magnesium it gives a day, if any"
     )
@@ -104,7 +111,7 @@ class SupplementEntry(BaseModel):
         le=25000,
         description="elemental magnesium it gives a day (a multivitamin's label)",
     )
-    times: list[time] = Field(default_factory=list, max_length=12)
+    times: list[ClockTime] = Field(default_factory=list, max_length=12)
 
     @field_validator("times", mode="before")
     @classmethod
@@ -141,7 +148,7 @@ class Profile(BaseModel):
         default=None, gt=0, le=1000, description="magnesium per capsule or scoop, from the label"
     )
     bath: bool = False
-    bedtime: time = time(22, 30)
+    bedtime: ClockTime = time(22, 30)
     region: Region = Region.eu
     timezone: TimeZoneName = DEFAULT_TIMEZONE
     dietary_magnesium_mg: float | None = Field(default=None, ge=0, le=2000)

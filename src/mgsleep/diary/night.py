@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mgsleep.clock import DEFAULT_TIMEZONE, Note, SaneDate, TimeZoneName, parse_clock
+from mgsleep.clock import (
+    DEFAULT_TIMEZONE,
+    ClockTime,
+    Note,
+    SaneDate,
+    TimeZoneName,
+    parse_clock,
+)
 
 EVENING_FROM = time(12, 0)
 MORNING_UNTIL = time(18, 0)
@@ -38,19 +45,19 @@ class NightEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     date: SaneDate
-    in_bed: time
-    lights_out: time
+    in_bed: ClockTime
+    lights_out: ClockTime
     sleep_latency_min: int = Field(ge=0, le=1440)
     awakenings: int = Field(default=0, ge=0, le=100)
     waso_min: int = Field(default=0, ge=0, le=1440)
-    final_wake: time
-    out_of_bed: time
+    final_wake: ClockTime
+    out_of_bed: ClockTime
     quality: int | None = Field(default=None, ge=1, le=5)
     magnesium_mg: float | None = Field(default=None, ge=0, le=2000, description="elemental")
     magnesium_form: Note | None = Field(default=None, max_length=200)
-    intake_time: time | None = None
+    intake_time: ClockTime | None = None
     bath: bool = False
-    bath_time: time | None = None
+    bath_time: ClockTime | None = None
     bath_temperature_c: float | None = Field(default=None, ge=20, le=50)
     side_effects: list[SideEffect] = Field(default_factory=list, max_length=len(SideEffect))
     notes: Note | None = None

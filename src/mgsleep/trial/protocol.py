@@ -8,12 +8,12 @@ phase, with a washout after each magnesium phase that counts for neither (Held 2
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mgsleep.clock import SaneDate
+from mgsleep.clock import ClockTime, SaneDate, parse_clock_field
 
 MIN_BASELINE_NIGHTS = 7
 IDEAL_BASELINE_NIGHTS = 14
@@ -50,7 +50,13 @@ class TrialProtocol(BaseModel):
     washout_days: int = Field(default=DEFAULT_WASHOUT_DAYS, ge=0, le=60)
     form: str | None = None
     dose_mg: float | None = Field(default=None, gt=0, le=2000, description="elemental")
-    intake_time: time | None = None
+    intake_time: ClockTime | None = None
+
+    @field_validator("intake_time", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> object:
+        return parse_clock_field(value)
+
     primary_outcome: Outcome = Outcome.sleep_latency_min
 
     @model_validator(mode="after")

@@ -9,9 +9,8 @@ as {nl, en} pairs inside the core's own models (plan, label report, analysis, ev
 
 from __future__ import annotations
 
-import json
-
 import datetime as dt
+import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Upl
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,7 +46,7 @@ from mgsleep.i18n import Lang
 from mgsleep.label import Label, LabelReport, analyse_label
 from mgsleep.plan import Plan, make_plan
 from mgsleep.plan import Verdict as PlanVerdict
-from mgsleep.profile import MedicineEntry, Profile
+from mgsleep.profile import Profile
 from mgsleep.safety import Finding, screen, verdict
 from mgsleep.schedule import EntryKind, Timeline, evening, to_ical
 from mgsleep.security import DEVICE_COOKIE, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, RATE_WINDOW
@@ -137,13 +136,14 @@ class FieldNamingRoute(APIRoute):
 
 
 class _BoundedJSONRequest(Request):
-    """JSON nested deeper than the parser's stack is bad JSON (a 422), not a crash."""
+    """A body the parsers choke on is bad input (a 422), not a crash or a bare 400."""
 
     async def json(self) -> Any:
         try:
             return await super().json()
-        except RecursionError:
-            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        except (RecursionError, UnicodeDecodeError):
+            # Too deep for the parser's stack, or not UTF-8: either way not JSON we read.
+            raise json.JSONDecodeError("not JSON: nested too deeply or not UTF-8", "", 0) from None
 
 
 def _body_model_fields(route: APIRoute) -> set[str]:
@@ -221,7 +221,11 @@ class Message(BaseModel):
 
 def _documented(*codes: int) -> dict[int | str, dict[str, Any]]:
     models: dict[int, type[BaseModel]] = {401: Message, 403: Message, 429: Message}
-    return {code: {"model": models.get(code, Problems)} for code in codes}
+    # Errors are JSON even where the success is a calendar, a CSV or a page.
+    return {
+        code: {"model": models.get(code, Problems), "content": {"application/json": {}}}
+        for code in codes
+    }
 
 
 router = APIRouter(route_class=FieldNamingRoute)
@@ -368,27 +372,8 @@ def me(request: Request, user: CurrentUser) -> Me:
 # ---- profile -----------------------------------------------------------------------------------
 
 
-def _clock(value: dt.time) -> str:
-    # HH:MM, the form the profile and the diary accept: what is read can be sent back.
-    return f"{value:%H:%M}"
-
-
-class MedicinePublic(MedicineEntry):
-    @field_serializer("times")
-    def _times(self, value: list[dt.time]) -> list[str]:
-        return [_clock(moment) for moment in value]
-
-
 class ProfilePublic(Profile):
     """The stored profile, in the same keys and forms as PUT /profile accepts."""
-
-    @field_serializer("bedtime")
-    def _bedtime(self, value: dt.time) -> str:
-        return _clock(value)
-
-    @field_serializer("medicines")
-    def _medicines(self, value: list[MedicineEntry]) -> list[MedicinePublic]:
-        return [MedicinePublic.model_validate(m.model_dump(exclude_unset=True)) for m in value]
 
 
 def _profile_public(profile: Profile) -> ProfilePublic:
@@ -623,14 +608,6 @@ class NightPublic(NightEntry):
     sleep_efficiency_pct: float
     terminal_wake_min: float
 
-    @field_serializer("in_bed", "lights_out", "final_wake", "out_of_bed")
-    def _clocks(self, value: dt.time) -> str:
-        return _clock(value)
-
-    @field_serializer("intake_time", "bath_time")
-    def _optional_clocks(self, value: dt.time | None) -> str | None:
-        return None if value is None else _clock(value)
-
 
 def _night_public(entry: NightEntry) -> NightPublic:
     derived = metrics(entry)
@@ -778,14 +755,14 @@ def _read_upload(upload: UploadFile, limit: int) -> str:
         raise InputError("file", "not a UTF-8 text file") from error
 
 
-@guarded.get("/nights/{night_date}", tags=["nights"], responses=_documented(404, 422))
+@guarded.get("/nights/{night_date:isodate}", tags=["nights"], responses=_documented(404, 422))
 def read_night(
     session: SessionDep, user: CurrentUser, night_date: SaneDate, source: SourceQuery = DIARY_SOURCE
 ) -> NightPublic:
     return _night_public(_one_night(session, user, night_date, source))
 
 
-@guarded.put("/nights/{night_date}", tags=["nights"], responses=_documented(404, 422))
+@guarded.put("/nights/{night_date:isodate}", tags=["nights"], responses=_documented(404, 422))
 def replace_night(
     session: SessionDep, user: CurrentUser, night_date: SaneDate, night: NightCreate
 ) -> NightPublic:
@@ -801,7 +778,7 @@ def replace_night(
 
 
 @guarded.delete(
-    "/nights/{night_date}",
+    "/nights/{night_date:isodate}",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["nights"],
     responses=_documented(404, 422),
@@ -929,10 +906,6 @@ class TrialStart(TrialProtocol):
 
 class TrialPublic(TrialProtocol):
     verdict_due_on: dt.date = Field(description="the first morning a verdict can be given")
-
-    @field_serializer("intake_time")
-    def _intake_clock(self, value: dt.time | None) -> str | None:
-        return None if value is None else _clock(value)
 
 
 def _trial_public(protocol: TrialProtocol) -> TrialPublic:

@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from mgsleep.errors import InputError
@@ -20,6 +23,21 @@ from mgsleep.web.settings import Settings
 
 SESSION_COOKIE = "mgsleep_session"
 SESSION_DAYS = 30
+
+
+class IsoDateConvertor(Convertor[str]):
+    """A path part that looks like a date, so /nights/import is never read as a night."""
+
+    regex = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("isodate", IsoDateConvertor())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -111,6 +129,23 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # The API speaks in problems (field and reason) where the framework answers with a
+        # bare sentence: an unknown address, a wrong method, a form it cannot parse (a 422,
+        # like any other body it cannot read).
+        reasons = {404: "no such address", 405: "method not allowed", 400: "not readable"}
+        api = request.url.path.startswith("/api/")
+        if api and isinstance(error.detail, str) and error.status_code in reasons:
+            field = "body" if error.status_code == 400 else "path"
+            problem = InputError(field, f"{reasons[error.status_code]}: {error.detail}")
+            return JSONResponse(
+                status_code=422 if error.status_code == 400 else error.status_code,
+                content={"detail": [problem.as_dict()]},
+                headers=error.headers,
+            )
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(IntegrityError)
     async def lost_race(request: Request, error: IntegrityError) -> Response:
