@@ -28,8 +28,8 @@ import httpx
 from fastapi import FastAPI
 
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
-from mgsleep.store.db import open_store
 from mgsleep.security import hash_password
+from mgsleep.store.db import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -110,12 +110,12 @@ SaneDate = Annotated[
 ]
 
 
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     # PostgreSQL refuses NUL in text; other control characters are never meant in a name.
     if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
         raise PydanticCustomError("control_character", "contains a control character")
     return value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
-Note = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]
+Note = Annotated[str, Field(max_length=2000), AfterValidator(printable)]

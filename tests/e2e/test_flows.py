@@ -31,7 +31,7 @@ WORDS = {
         "user": "Gebruikersnaam",
         "password": "Wachtwoord",
         "next": "Opslaan en verder",
-        "last": "Opslaan en je plan bekijken",
+        "last": "Opslaan en uw plan bekijken",
         "age": "Leeftijd",
     },
 }

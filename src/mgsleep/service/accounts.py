@@ -122,6 +122,8 @@ def log_in(
 ) -> LoginResult:
     limits = limits or LoginLimits()
     name = username.strip()
+    if not _storable(name):
+        return LoginResult(LoginOutcome.wrong)
     keys = attempt_keys(name, client)
     with session_scope(engine, write=False) as session:
         account = find_account(session, name)
@@ -153,7 +155,7 @@ def sign_up(
     engine: Engine, username: str, password: str, *, secret: str, now: datetime
 ) -> SignupResult:
     name = username.strip()
-    if name.casefold() in RESERVED_USERNAMES:
+    if name.casefold() in RESERVED_USERNAMES or not _storable(name):
         return SignupResult(SignupOutcome.taken)
     password_hash = hash_password(password)  # slow: before the write lock, not inside it
     try:
@@ -169,6 +171,11 @@ def sign_up(
         session_token=token,
         device_token=device_token(secret, account.id, binding(account)),
     )
+
+
+def _storable(name: str) -> bool:
+    # No control characters: PostgreSQL refuses NUL, and nobody's name has a tab.
+    return not any(ord(ch) < 32 for ch in name)
 
 
 def _new_session(session: Session, account: Account, now: datetime) -> str:

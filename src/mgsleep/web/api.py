@@ -18,12 +18,12 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Upl
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mgsleep.clock import SaneDate
+from mgsleep.clock import SaneDate, printable
 from mgsleep.diary.csvio import RowError, parse_csv, to_csv
 from mgsleep.diary.night import DIARY_SOURCE, NightEntry, metrics
 from mgsleep.diary.questionnaires import Direction, change, score
@@ -241,7 +241,9 @@ guarded = APIRouter(
 
 
 Username = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=USERNAME_MAX_LEN)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=USERNAME_MAX_LEN),
+    AfterValidator(printable),
 ]
 
 
@@ -255,7 +257,7 @@ class SignupRequest(BaseModel):
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=USERNAME_MAX_LEN)
+    username: Annotated[str, Field(max_length=USERNAME_MAX_LEN), AfterValidator(printable)]
     password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
@@ -630,6 +632,7 @@ def _entry(night: NightCreate) -> NightEntry:
 SourceQuery = Annotated[
     str,
     Query(min_length=1, max_length=SOURCE_MAX_LEN, description="where the night came from"),
+    AfterValidator(printable),
 ]
 ReplaceQuery = Annotated[bool, Query(description="overwrite what is already stored")]
 

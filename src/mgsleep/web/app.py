@@ -10,7 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -153,6 +153,16 @@ def _add_error_handlers(app: FastAPI) -> None:
         # the one that lost hears so, and can try again.
         problem = InputError("", "changed at the same moment by another request; try again")
         return JSONResponse(status_code=409, content={"detail": [problem.as_dict()]})
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, error: DataError) -> Response:
+        # A value the database cannot hold (the models refuse these first; this is the net).
+        problem = InputError(
+            "",
+            "a value could not be stored: it holds a character or a size "
+            "the database does not take",
+        )
+        return JSONResponse(status_code=422, content={"detail": [problem.as_dict()]})
 
     @app.exception_handler(OperationalError)
     async def busy(request: Request, error: OperationalError) -> Response:
