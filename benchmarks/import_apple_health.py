@@ -26,6 +26,7 @@ Sizes are in MB of 10^6 bytes, rates in MB of XML per second.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -678,15 +679,49 @@ def _rated(result: dict[str, float | int], size: int) -> dict[str, float | int]:
     return rated
 
 
+CRAFTED_RECORD = (
+    b'<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="W" '
+    b'startDate="2024-01-01 01:00:00 +0100" endDate="2024-01-01 02:00:00 +0100" '
+    b'value="HKCategoryValueSleepAnalysisAsleepCore">\n'
+)
+
+
+def crafted(sizes_mb: tuple[int, ...] = (1, 2, 4, 8)) -> dict[str, object]:
+    """Hostile input: sleep records opened and never closed. The time per MB must stay flat
+    (linear); the baseline is the same reader on a real export of the same size."""
+    from mgsleep.diary.imports.apple_health import read
+
+    head = b'<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n'
+    rows = []
+    for size in sizes_mb:
+        data = head + CRAFTED_RECORD * (size * MB // len(CRAFTED_RECORD)) + b"</HealthData>\n"
+        started = time.perf_counter()
+        for _item in read(io.BytesIO(data), "Europe/Amsterdam"):
+            pass
+        rows.append({"size_mb": size, "seconds": round(time.perf_counter() - started, 3)})
+    per_mb = [row["seconds"] / row["size_mb"] for row in rows]
+    return {
+        "crafted_unclosed_records": rows,
+        "seconds_per_mb_first_last": [round(per_mb[0], 3), round(per_mb[-1], 3)],
+        "growth_of_time_per_mb": round(per_mb[-1] / per_mb[0], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=float, default=100)
+    parser.add_argument(
+        "--crafted", action="store_true", help="measure hostile input (unclosed records) only"
+    )
     parser.add_argument("--zip", action="store_true", help="also read it from export.zip")
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("file", nargs="?", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(MEASURES[args.measure](args.file)))
+        return
+    if args.crafted:
+        print(json.dumps({"benchmark": "import_apple_health_crafted", **crafted()}))
         return
 
     with tempfile.TemporaryDirectory(prefix="mgsleep-bench-") as folder:

@@ -359,3 +359,34 @@ def test_a_csv_cell_beyond_the_csv_modules_limit_is_a_field_error(app: FastAPI) 
         headers={"X-CSRF-Token": token},
     )
     assert answer.status_code == 422, answer.text
+
+
+@pytest.mark.parametrize("year", ["0001", "9999"])
+def test_a_device_night_in_an_impossible_year_is_one_rejected_record(year: str) -> None:
+    record = {
+        "logId": 1,
+        "dateOfSleep": f"{year}-12-31",
+        "startTime": f"{year}-12-30T23:09:00.000",
+        "endTime": f"{year}-12-31T07:33:30.000",
+        "duration": 30240000,
+        "minutesToFallAsleep": 0,
+        "minutesAsleep": 438,
+        "minutesAwake": 66,
+        "timeInBed": 504,
+        "efficiency": 86,
+        "type": "classic",
+        "mainSleep": True,
+        "levels": {"summary": {}, "data": []},
+    }
+    fitbit = list(reader_for("fitbit")(io.BytesIO(json.dumps([record]).encode()), "UTC"))
+    xml = (
+        '<?xml version="1.0"?>\n<HealthData locale="en_US">\n'
+        '<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="W" '
+        f'startDate="{year}-12-31 01:00:00 +0100" endDate="{year}-12-31 07:00:00 +0100" '
+        'value="HKCategoryValueSleepAnalysisAsleepCore"/>\n</HealthData>\n'
+    ).encode()
+    apple = list(reader_for("apple_health")(io.BytesIO(xml), "UTC"))
+    for items in (fitbit, apple):
+        [item] = items
+        assert isinstance(item, Rejected)
+        assert "1900" in item.reason

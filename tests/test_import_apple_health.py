@@ -285,3 +285,21 @@ def test_the_tricky_records_read_as_xml_reads_them():
     assert records[-1].source_name == "Sleep & Co’s ‘app’"
     assert records[-1].stage is ah.Stage.ASLEEP
     assert "endDate" in found[-1]
+
+
+def test_an_unclosed_record_never_makes_the_scan_look_past_one_element():
+    """A crafted file of sleep records that never close stays linear: each search for a
+    record's end stops MAX_ELEMENT bytes on (benchmarks/import_apple_health.py --crafted)."""
+    record = (
+        b'<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="W" '
+        b'startDate="2024-01-01 01:00:00 +0100" endDate="2024-01-01 02:00:00 +0100" '
+        b'value="HKCategoryValueSleepAnalysisAsleepCore">'
+    )
+    far_close = record + b" " * (ah.MAX_ELEMENT + 10) + b"</Record>"
+    assert ah._element_end(far_close, 0) is None
+    near_close = record + b"</Record>"
+    assert ah._element_end(near_close, 0) == len(near_close)
+    head = b'<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n'
+    crafted = head + (record + b"\n") * 20_000 + b"</HealthData>\n"
+    items = list(ah.read(io.BytesIO(crafted), "Europe/Amsterdam"))
+    assert items  # read to the end, record by record, without hanging or raising
