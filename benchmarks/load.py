@@ -7,7 +7,7 @@ a static file of the same server is measured in the same run as the baseline. Co
 (any 5xx, or an answer the mix did not expect) and lost writes (a night answered 201 that
 is not in the database afterwards).
 
-    python benchmarks/load.py [--seconds 15] [--clients 8 32]
+    python -m benchmarks.load [--seconds 15] [--clients 8 32]
                               [--backends sqlite postgres postgres-2]
 """
 
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from benchmarks.web import _serve
 from tests import pgserver
+from tests.servers import serve
 
 from mgsleep.demo import DEMO_PROFILE, demo_protocol
 from mgsleep.security import hash_password
@@ -185,7 +185,7 @@ def _backend(name: str, clients: int, seconds: float, folder: Path) -> dict[str,
             processes = 2 if name.endswith("-2") else 1
         _seed(url, clients)
         env = {"MGSLEEP_DATABASE_URL": url, "MGSLEEP_SECRET_KEY": "load-" + "x" * 40}
-        servers = [_serve("mgsleep.web.app:create_app", env) for _ in range(processes)]
+        servers = [serve("mgsleep.web.app:create_app", env) for _ in range(processes)]
         bases = [base for base, _process in servers]
         result = asyncio.run(_one_run(bases, url, clients, seconds))
         return {"backend": name, "app_processes": processes, "clients": clients, **result}

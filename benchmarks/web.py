@@ -3,7 +3,7 @@ FastAPI endpoint measured in the same run on the same machine. Prints one JSON l
 
 Every request goes to 127.0.0.1; the loops are bounded by a request count.
 
-    python benchmarks/web.py [--requests 2000] [--concurrency 8]
+    python -m benchmarks.web [--requests 2000] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
@@ -26,51 +22,13 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from tests.servers import serve
 
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.security import hash_password
 from mgsleep.store.db import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(target: str, env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
-    """One uvicorn server in its own process, so the load generator does not share its GIL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env={**os.environ, **env},
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/", timeout=1)
-            return base, process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{target} did not start")
 
 
 def bare_app() -> FastAPI:
@@ -135,8 +93,8 @@ async def run(total: int, concurrency: int) -> dict[str, Any]:
     seed_demo(engine, hash_password(DEMO_PASSWORD), date.today())
     engine.dispose()
     env = {"MGSLEEP_DATABASE_URL": url, "MGSLEEP_SECRET_KEY": "bench-" + "x" * 40}
-    app_base, app_server = _serve("mgsleep.web.app:create_app", env)
-    bare_base, bare_server = _serve("benchmarks.web:bare_app", {})
+    app_base, app_server = serve("mgsleep.web.app:create_app", env)
+    bare_base, bare_server = serve("benchmarks.web:bare_app", {})
     async with httpx.AsyncClient(base_url=bare_base, timeout=30) as bare:
         await _measure(bare, "/ping", min(200, total), concurrency)  # warm-up
         baseline = await _measure(bare, "/ping", total, concurrency)

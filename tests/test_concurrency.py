@@ -4,10 +4,8 @@ race is the right answer (409, or a wait), never a 500 or a traceback."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +18,7 @@ from sqlalchemy import Engine
 from mgsleep.security import hash_password
 from mgsleep.store.db import open_store, session_scope
 from mgsleep.store.repo import create_account, find_account, get_nights, local_user_id
+from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse"
@@ -34,13 +33,6 @@ NIGHT: dict[str, Any] = {
 PEOPLE = 8
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -65,52 +57,17 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def server(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MGSLEEP_DATABASE_URL": database_url,
-        "MGSLEEP_SECRET_KEY": "s" * 40,
-        "MGSLEEP_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "mgsleep.web.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-proxy-headers",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    env = {"MGSLEEP_DATABASE_URL": database_url, "MGSLEEP_SECRET_KEY": "s" * 40}
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        base, process = serve("mgsleep.web.app:create_app", env, log=log)
         try:
-            if httpx.get(f"{base}/static/style.css", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail((tmp_path / "server.log").read_text())
-    try:
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-        text = (tmp_path / "server.log").read_text()
-        assert "Traceback" not in text, text
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    text = log_path.read_text()
+    assert "Traceback" not in text, text
 
 
 def _log_in(base: str, number: int) -> tuple[httpx.Client, str, int]:

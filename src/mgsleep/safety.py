@@ -647,46 +647,50 @@ def _per_unit_text(line: Taken, ev: Evidence) -> Text | None:
 
 
 def _is_magnesium(line: Taken, ev: Evidence) -> Finding:
-    message = both(
-        "{name} is itself magnesium (a laxative or a magnesium medicine). mgsleep adds no "
-        "magnesium supplement on top of it.",
-        name=line.name,
-    )
-    per_unit = _per_unit_text(line, ev)
-    if per_unit is not None:
-        message = _joined(message, per_unit)
-    return Finding(
-        severity=Severity.caution,
+    return _magnesium_finding(
+        line,
+        ev,
         code="medicine.is_magnesium",
-        subject=line.name,
-        message=message,
+        message=both(
+            "{name} is itself magnesium (a laxative or a magnesium medicine). mgsleep adds no "
+            "magnesium supplement on top of it.",
+            name=line.name,
+        ),
         management=both(
             "Ask the doctor who prescribed it, or your pharmacist, whether the magnesium you "
             "already take can be taken in the evening for your sleep, instead of adding more."
         ),
-        citations=sorted({*ev.intakes.cite, "magnesium_product_labels"}),
     )
 
 
 def _amount_needed(line: Taken, ev: Evidence) -> Finding:
-    message = both(
-        "{name} contains magnesium, but mgsleep does not know how much you take a day. It "
-        "counts towards the upper limit for supplements.",
-        name=line.name,
-    )
-    per_unit = _per_unit_text(line, ev)
-    if per_unit is not None:
-        message = _joined(message, per_unit)
-    return Finding(
-        severity=Severity.caution,
+    return _magnesium_finding(
+        line,
+        ev,
         code="medicine.contains_magnesium",
-        subject=line.name,
-        message=message,
+        message=both(
+            "{name} contains magnesium, but mgsleep does not know how much you take a day. It "
+            "counts towards the upper limit for supplements.",
+            name=line.name,
+        ),
         management=both(
             "Look on the label for the mg of magnesium per tablet or dose, multiply by how many "
             "you take a day, and enter that amount. Until then mgsleep proposes no extra "
             "magnesium."
         ),
+    )
+
+
+def _magnesium_finding(
+    line: Taken, ev: Evidence, *, code: str, message: Text, management: Text
+) -> Finding:
+    per_unit = _per_unit_text(line, ev)
+    return Finding(
+        severity=Severity.caution,
+        code=code,
+        subject=line.name,
+        message=message if per_unit is None else _joined(message, per_unit),
+        management=management,
         citations=sorted({*ev.intakes.cite, "magnesium_product_labels"}),
     )
 

@@ -68,28 +68,18 @@ class SessionRules:
     absolute: timedelta = timedelta(days=30)
 
 
-class LoginOutcome(StrEnum):
+class AccessOutcome(StrEnum):
     ok = "ok"
     wrong = "wrong"
     too_many = "too_many"
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    outcome: LoginOutcome
-    account: Account | None = None
-    session_token: str | None = None
-    device_token: str | None = None
-
-
-class SignupOutcome(StrEnum):
-    ok = "ok"
     taken = "taken"
 
 
 @dataclass(frozen=True)
-class SignupResult:
-    outcome: SignupOutcome
+class Access:
+    """The outcome of signing up or logging in; on success the tokens for the cookies."""
+
+    outcome: AccessOutcome
     account: Account | None = None
     session_token: str | None = None
     device_token: str | None = None
@@ -119,11 +109,11 @@ def log_in(
     secret: str,
     now: datetime,
     limits: LoginLimits | None = None,
-) -> LoginResult:
+) -> Access:
     limits = limits or LoginLimits()
     name = username.strip()
     if not _storable(name):
-        return LoginResult(LoginOutcome.wrong)
+        return Access(AccessOutcome.wrong)
     keys = attempt_keys(name, client)
     with session_scope(engine, write=False) as session:
         account = find_account(session, name)
@@ -131,32 +121,30 @@ def log_in(
     known = account is not None and is_known_device(secret, device, account.id, binding(account))
     blocked_here = pair >= limits.pair or per_account >= limits.account
     if per_address >= limits.address or (blocked_here and not known):
-        return LoginResult(LoginOutcome.too_many)
+        return Access(AccessOutcome.too_many)
     password_hash = account.password_hash if account is not None else None
     if account is None or not verify_password(password_hash, password):
         with session_scope(engine) as session:
             for key in (keys.pair, keys.account, keys.address):
                 record_failed_login(session, key, now)
             forget_failed_logins_before(session, now - RATE_WINDOW)
-        return LoginResult(LoginOutcome.wrong)
+        return Access(AccessOutcome.wrong)
     with session_scope(engine) as session:
         token = _new_session(session, account, now)
         if pair:
             clear_failed_logins(session, keys.pair)
-    return LoginResult(
-        LoginOutcome.ok,
+    return Access(
+        AccessOutcome.ok,
         account=account,
         session_token=token,
         device_token=device_token(secret, account.id, binding(account)),
     )
 
 
-def sign_up(
-    engine: Engine, username: str, password: str, *, secret: str, now: datetime
-) -> SignupResult:
+def sign_up(engine: Engine, username: str, password: str, *, secret: str, now: datetime) -> Access:
     name = username.strip()
     if name.casefold() in RESERVED_USERNAMES or not _storable(name):
-        return SignupResult(SignupOutcome.taken)
+        return Access(AccessOutcome.taken)
     password_hash = hash_password(password)  # slow: before the write lock, not inside it
     try:
         with session_scope(engine) as session:
@@ -164,9 +152,9 @@ def sign_up(
             token = _new_session(session, account, now)
     except (UsernameTaken, IntegrityError):
         # IntegrityError: two sign-ups for one name at the same moment; one of them wins.
-        return SignupResult(SignupOutcome.taken)
-    return SignupResult(
-        SignupOutcome.ok,
+        return Access(AccessOutcome.taken)
+    return Access(
+        AccessOutcome.ok,
         account=account,
         session_token=token,
         device_token=device_token(secret, account.id, binding(account)),

@@ -51,7 +51,7 @@ from mgsleep.safety import Finding, screen, verdict
 from mgsleep.schedule import EntryKind, Timeline, evening, to_ical
 from mgsleep.security import DEVICE_COOKIE, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, RATE_WINDOW
 from mgsleep.service.accounts import (
-    LoginOutcome,
+    AccessOutcome,
     PasswordOutcome,
     change_password,
     end_session,
@@ -317,7 +317,7 @@ def login(
         now=now(),
         limits=login_limits(settings),
     )
-    if result.outcome is LoginOutcome.too_many:
+    if result.outcome is AccessOutcome.too_many:
         return JSONResponse(
             {"detail": "too many attempts; wait 15 minutes and try again"},
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,

@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.security import DEVICE_COOKIE, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from mgsleep.service.accounts import LoginOutcome, end_session, log_in, sign_up
+from mgsleep.service.accounts import AccessOutcome, end_session, log_in, sign_up
 from mgsleep.store.repo import Account
 from mgsleep.store.tables import USERNAME_MAX_LEN
 from mgsleep.web.deps import (
@@ -139,7 +139,7 @@ def login(
         limits=login_limits(settings),
     )
     if result.account is None or result.session_token is None:
-        too_many = result.outcome is LoginOutcome.too_many
+        too_many = result.outcome is AccessOutcome.too_many
         return render(
             request,
             "login.html",
