@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from mgsleep.cli_serve import serve_settings
+from mgsleep.cli.serve import serve_settings
 from mgsleep.diary.imports import Rejected, reader_for
 from mgsleep.security import DEVICE_COOKIE
 from mgsleep.web.app import SESSION_COOKIE, create_app

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from mgsleep.cli_trial import outcomes_json
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.plan import make_plan
 from mgsleep.profile import Profile
 from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
+from mgsleep.trial.analysis import report as summarise_trial
 from mgsleep.store.repo import (
     active_trial,
     find_account,
@@ -125,8 +125,13 @@ def bob(app: FastAPI) -> Person:
     return person
 
 
+def reasons(response: Response) -> dict[str, str]:
+    """field -> the English sentence of each problem (for people reading the API's answers)."""
+    return {problem["field"]: problem["reason"] for problem in response.json()["detail"]}
+
+
 def problems(response: Response, status_code: int = 422) -> dict[str, str]:
-    """field -> reason of an error answer, after checking it is JSON, not a stack trace."""
+    """field -> code of an error answer, after checking it is JSON, not a stack trace."""
     assert response.status_code == status_code, response.text
     assert response.headers["content-type"].startswith("application/json")
     assert "Traceback" not in response.text
@@ -134,7 +139,9 @@ def problems(response: Response, status_code: int = 422) -> dict[str, str]:
     assert isinstance(detail, list)
     assert detail
     assert all(problem["field"] and problem["reason"] for problem in detail)
-    return {problem["field"]: problem["reason"] for problem in detail}
+    assert all(problem["code"] for problem in detail)
+    # The code, not the sentence: programs (and these tests) read codes.
+    return {problem["field"]: problem["code"] for problem in detail}
 
 
 def csv_file(text: str, name: str = "diary.csv") -> dict[str, tuple[str, bytes, str]]:
@@ -319,7 +326,7 @@ def test_a_new_login_starts_a_new_session(app: FastAPI, anna: Person, bob: Perso
 
 
 def test_profile_round_trip(anna: Person) -> None:
-    assert problems(anna.get("/profile"), 404) == {"profile": "no profile stored yet"}
+    assert problems(anna.get("/profile"), 404) == {"profile": "no_profile"}
     stored = anna.put("/profile", json=PROFILE)
     assert stored.status_code == 200
     read = anna.get("/profile").json()
@@ -336,31 +343,32 @@ def test_profile_round_trip(anna: Person) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "field", "reason"),
+    ("change", "field", "code", "reason"),
     [
-        ({"age": 0}, "age", "greater than or equal to 1"),
-        ({"sex": "robot"}, "sex", "female"),
-        ({"sex": "male", "pregnant": True}, "pregnant", "pregnant is set for sex male"),
-        ({"bedtime": "25:00"}, "bedtime", "HH:MM"),
-        ({"timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
-        ({"shoe_size": 42}, "shoe_size", "Extra inputs"),
-        ({"medicines": [{"name": ""}]}, "medicines.0.name", "at least 1"),
+        ({"age": 0}, "age", "greater_than_equal", "greater than or equal to 1"),
+        ({"sex": "robot"}, "sex", "enum", "female"),
+        ({"sex": "male", "pregnant": True}, "pregnant", "pregnant_male", "sex male"),
+        ({"bedtime": "25:00"}, "bedtime", "clock_format", "HH:MM"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "unknown_zone", "Europe/Amsterdam"),
+        ({"shoe_size": 42}, "shoe_size", "extra_forbidden", "Extra inputs"),
+        ({"medicines": [{"name": ""}]}, "medicines.0.name", "string_too_short", "at least 1"),
     ],
 )
 def test_profile_refuses_bad_input(
-    anna: Person, change: dict[str, Any], field: str, reason: str
+    anna: Person, change: dict[str, Any], field: str, code: str, reason: str
 ) -> None:
-    found = problems(anna.put("/profile", json={**PROFILE, **change}))
-    assert field in found
-    assert reason in found[field]
+    response = anna.put("/profile", json={**PROFILE, **change})
+    assert problems(response)[field] == code
+    assert reason in reasons(response)[field]
     assert anna.get("/profile").status_code == 404
 
 
 def test_profile_without_body_or_with_broken_json(anna: Person) -> None:
-    assert problems(anna.put("/profile")) == {"document": "Field required"}
+    assert problems(anna.put("/profile")) == {"document": "missing"}
     json_type = {"content-type": "application/json"}
-    broken = problems(anna.put("/profile", content=b'{"age": 4', headers=json_type))
-    assert broken["document"].startswith("not valid JSON at character")
+    broken = anna.put("/profile", content=b'{"age": 4', headers=json_type)
+    assert problems(broken) == {"document": "json_invalid"}
+    assert reasons(broken)["document"].startswith("not valid JSON at character")
     assert "document" in problems(anna.put("/profile", json=[1, 2]))
 
 
@@ -455,7 +463,7 @@ def test_add_and_read_a_night_with_its_metrics(anna: Person) -> None:
 def test_a_night_that_is_there_already(anna: Person) -> None:
     anna.post("/nights", json=NIGHT)
     conflict = problems(anna.post("/nights", json=night("2026-01-15", quality=5)), 409)
-    assert "already in the diary" in conflict["date"]
+    assert conflict == {"date": "night_exists"}
     assert anna.get("/nights/2026-01-15").json()["quality"] == 3
     replaced = anna.post("/nights", json=night("2026-01-15", quality=5), params={"replace": True})
     assert replaced.status_code == 201
@@ -485,7 +493,7 @@ def test_a_bad_night_is_refused_with_its_field(
 
 def test_a_missing_field_is_named(anna: Person) -> None:
     body = {k: v for k, v in NIGHT.items() if k != "out_of_bed"}
-    assert problems(anna.post("/nights", json=body)) == {"out_of_bed": "Field required"}
+    assert problems(anna.post("/nights", json=body)) == {"out_of_bed": "missing"}
 
 
 def test_list_nights_by_dates(anna: Person) -> None:
@@ -538,12 +546,9 @@ def test_import_csv_and_import_it_again(anna: Person) -> None:
     first = anna.post("/nights/import", files=csv_file(text))
     assert first.status_code == 200, first.text
     rows = len([line for line in text.splitlines()[1:] if line.strip()])
-    assert first.json() == {
-        "added": rows,
-        "replaced": 0,
-        "already_present": 0,
-        "replaced_dates": [],
-    }
+    assert first.json() | {"added": rows, "replaced": 0, "already_present": 0} == first.json()
+    assert first.json()["replaced_dates"] == []
+    assert first.json()["rejected"] == []
     again = anna.post("/nights/import", files=csv_file(text)).json()
     assert again["added"] == 0
     assert again["already_present"] == rows
@@ -553,17 +558,21 @@ def test_import_csv_and_import_it_again(anna: Person) -> None:
     assert anna.post("/nights/import", files=csv_file(exported.text)).json()["added"] == 0
 
 
-def test_import_with_bad_rows_imports_nothing(anna: Person) -> None:
+def test_import_with_bad_rows_imports_the_good_ones_and_lists_the_rest(anna: Person) -> None:
     text = CSV_HEADER + (
         "2026-01-15,22:30,22:45,20,06:30,07:00,3\n"
         "2026-01-16,22:30,22:00,20,06:30,07:00,3\n"
         "2026-01-17,22:30,22:45,20,06:30,07:00,9\n"
     )
     response = anna.post("/nights/import", files=csv_file(text))
-    found = problems(response)
-    assert set(found) == {"lights_out", "quality"}
-    assert [problem["line"] for problem in response.json()["detail"]] == [3, 4]
-    assert anna.get("/nights").json() == []
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["added"] == 1
+    assert [(r["position"], r["field"], r["code"]) for r in result["rejected"]] == [
+        ("row 3", "lights_out", "lights_out_before_bed"),
+        ("row 4", "quality", "less_than_equal"),
+    ]
+    assert [n["date"] for n in anna.get("/nights").json()] == ["2026-01-15"]
 
 
 @pytest.mark.parametrize(
@@ -588,16 +597,13 @@ def test_import_that_differs_from_the_diary(anna: Person) -> None:
     text = CSV_HEADER + (
         "2026-01-14,22:30,22:45,20,06:30,07:00,3\n2026-01-15,22:30,22:45,20,06:30,07:00,5\n"
     )
-    found = problems(anna.post("/nights/import", files=csv_file(text)), 409)
-    assert "2026-01-15" in found["file"]
+    refused = anna.post("/nights/import", files=csv_file(text))
+    assert problems(refused, 409) == {"file": "night_differs"}
+    assert refused.json()["detail"][0]["params"]["date"] == "2026-01-15"
     assert [n["date"] for n in anna.get("/nights").json()] == ["2026-01-15"]
     replaced = anna.post("/nights/import", files=csv_file(text), params={"replace": True}).json()
-    assert replaced == {
-        "added": 1,
-        "replaced": 1,
-        "already_present": 0,
-        "replaced_dates": ["2026-01-15"],
-    }
+    expected = {"added": 1, "replaced": 1, "already_present": 0, "replaced_dates": ["2026-01-15"]}
+    assert replaced | expected == replaced
     assert anna.get("/nights/2026-01-15").json()["quality"] == 5
 
 
@@ -656,7 +662,7 @@ def test_isi_refuses_bad_answers(anna: Person, body: dict[str, Any], field: str)
 
 
 def test_trial_start_read_status(anna: Person) -> None:
-    assert problems(anna.get("/trial"), 404) == {"trial": "no trial started"}
+    assert problems(anna.get("/trial"), 404) == {"trial": "no_trial"}
     started = anna.post("/trial", json={**TRIAL, "form": "citrate", "intake_time": "21:30"})
     assert started.status_code == 201
     protocol = anna.get("/trial").json()
@@ -725,7 +731,9 @@ def test_trial_report_as_the_cli_gives_it(app: FastAPI) -> None:
         assert protocol is not None
         nights = get_nights(session, account.id)
         isi = [(r.taken_on, r.total) for r in get_responses(session, account.id, "isi")]
-    expected = outcomes_json(analyse(protocol, nights, as_of=today, isi_totals=isi))
+    expected = summarise_trial(analyse(protocol, nights, as_of=today, isi_totals=isi)).model_dump(
+        mode="json"
+    )
     got = report.json()
     assert set(got) == set(expected)
     assert got["verdict"] == expected["verdict"] == "improved"
@@ -737,12 +745,12 @@ def test_trial_report_as_the_cli_gives_it(app: FastAPI) -> None:
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")
     assert '<html lang="nl"' in html.text
-    assert "data:image/png;base64," in html.text
+    assert "<svg" in html.text
 
 
 def test_report_needs_a_trial_and_a_real_date(anna: Person) -> None:
     for path in ("/trial/status", "/trial/report", "/trial/report.html"):
-        assert problems(anna.get(path), 404) == {"trial": "no trial started"}
+        assert problems(anna.get(path), 404) == {"trial": "no_trial"}
     anna.post("/trial", json=TRIAL)
     assert "query.as_of" in problems(anna.get("/trial/report", params={"as_of": "soon"}))
 
@@ -764,10 +772,12 @@ def test_label_as_json_and_as_a_file(anna: Person) -> None:
 
 def test_label_refuses_bad_input(anna: Person) -> None:
     unknown = {"name": "X", "ingredients": [{"name": "unobtainium", "amount_mg": 10}]}
-    assert "unknown ingredient" in problems(anna.post("/label", json=unknown))["ingredients.0"]
+    assert problems(anna.post("/label", json=unknown))["ingredients.0.name"].startswith(
+        "unknown_ingredient"
+    )
     assert "ingredients" in problems(anna.post("/label", json={"name": "X", "ingredients": []}))
     no_basis = {"name": "X", "ingredients": [{"name": "citrate", "amount_mg": 100}]}
-    assert "basis" in problems(anna.post("/label", json=no_basis))["ingredients.0"]
+    assert problems(anna.post("/label", json=no_basis))["ingredients.0.basis"] == "basis_missing"
 
 
 @pytest.mark.parametrize(
@@ -786,7 +796,7 @@ def test_label_file_errors_name_their_line(anna: Person, content: bytes, line: i
 
 def test_label_file_that_is_not_text(anna: Person) -> None:
     response = anna.post("/label/upload", files={"file": ("label.yaml", b"\xff\xfe\x00name")})
-    assert problems(response) == {"file": "not a UTF-8 text file"}
+    assert problems(response) == {"file": "not_utf8"}
 
 
 # ---- evidence ----------------------------------------------------------------------------------
@@ -801,7 +811,7 @@ def test_evidence_forms(anna: Person) -> None:
     assert {"absorption", "corrections", "citations", "elemental_fraction"} <= set(citrate)
     assert anna.get("/evidence/forms/magnesiumcitraat").json()["key"] == "citrate"
     found = problems(anna.get("/evidence/forms/kryptonite"), 404)
-    assert found == {"key": "unknown name"}
+    assert found == {"key": "unknown_name"}
 
 
 def test_evidence_companions_and_topics(anna: Person) -> None:
@@ -815,7 +825,7 @@ def test_evidence_companions_and_topics(anna: Person) -> None:
     assert glycine["references"]
     assert all({"authors", "year", "title"} <= set(r) for r in glycine["references"])
     assert "corrections" in glycine
-    assert problems(anna.get("/evidence/topics/astrology"), 404) == {"topic": "unknown name"}
+    assert problems(anna.get("/evidence/topics/astrology"), 404) == {"topic": "unknown_name"}
 
 
 # ---- privacy -----------------------------------------------------------------------------------

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import re
 from datetime import date, timedelta
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 import pytest
 
 from mgsleep.diary.night import NightEntry
 from mgsleep.i18n import Lang, translations
 from mgsleep.trial.analysis import QuestionnaireChange, TrialAnalysis, Verdict, analyse
-from mgsleep.trial.charts import all_charts, chart_filename
+from mgsleep.trial.charts import (
+    AXIS_LIMITS,
+    MIN_AXIS_SPAN,
+    all_charts,
+    chart_filename,
+    value_axis,
+)
 from mgsleep.trial.protocol import Outcome
 from mgsleep.trial.report import render_html
 from tests.simulate import diary, protocol
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_URI_PREFIX = "data:image/png;base64,"
-MAX_CHART_BYTES = 80_000
+MAX_CHART_BYTES = 20_000
+# Text on a chart drawn 400 units wide stays at least 12 px on a 360 px wide phone screen.
+MIN_FONT_UNITS = 13
+MAX_VIEW_BOX_WIDTH = 400
 IMPROVED_SEED = 0
 FULL_TRIAL_NIGHTS = 42  # 14 baseline + 28 magnesium
 SHORT_TRIAL_NIGHTS = 20  # 14 baseline + 6 magnesium
@@ -49,8 +56,8 @@ class Page(HTMLParser):
         self.handle_data(" ")  # cells and lines read as separate words
         if tag == "html":
             self.lang = found.get("lang")
-        elif tag == "img":
-            self.images.append(found.get("src") or "")
+        elif tag == "svg":
+            self.images.append(found.get("aria-labelledby") or "")
         elif tag == "tr" and found.get("data-outcome"):
             self.outcome_rows.append(found["data-outcome"] or "")
         elif tag == "section":
@@ -116,14 +123,14 @@ def test_every_outcome_has_a_row(case, lang):
 
 
 @pytest.mark.parametrize(("case", "lang"), CASES)
-def test_the_charts_are_embedded_pngs_that_decode(case, lang):
+def test_the_charts_are_inline_svgs_named_for_screen_readers(case, lang):
     images = _page(case, lang).images
     assert len(images) == 2 * len(Outcome)
-    for source in images:
-        assert source.startswith(PNG_URI_PREFIX)
-        assert base64.b64decode(source.removeprefix(PNG_URI_PREFIX), validate=True).startswith(
-            PNG_SIGNATURE
-        )
+    html = _html(case, lang)
+    for labelled_by in images:
+        title, summary = labelled_by.split()
+        assert f'<title id="{title}">' in html
+        assert f'<desc id="{summary}">' in html
 
 
 @pytest.mark.parametrize(("case", "lang"), CASES)
@@ -261,15 +268,46 @@ def test_dutch_numbers_have_a_decimal_comma():
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
-def test_all_charts_are_small_valid_pngs_for_every_outcome(lang):
+def test_all_charts_are_small_valid_svgs_for_every_outcome(lang):
     analysis, nights = _trial("improved")
     charts = all_charts(analysis, nights, lang)
     expected = {chart_filename(o, kind) for o in Outcome for kind in ("series", "distribution")}
     assert set(charts) == expected
-    assert "sleep_latency_min-series.png" in charts
-    for png in charts.values():
-        assert png.startswith(PNG_SIGNATURE)
-        assert len(png) < MAX_CHART_BYTES
+    assert "sleep_latency_min-series.svg" in charts
+    for chart in charts.values():
+        root = ElementTree.fromstring(chart.document())
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert len(chart.svg) < MAX_CHART_BYTES
+        assert float(root.attrib["viewBox"].split()[2]) <= MAX_VIEW_BOX_WIDTH
+        sizes = [float(t.attrib["font-size"]) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        assert sizes
+        assert min(sizes) >= MIN_FONT_UNITS
+        assert chart.summary
+
+
+def test_a_flat_outcome_is_not_magnified():
+    """Twenty minutes every night is drawn on a sensible scale, not on 19.95 to 20.05."""
+    axis = value_axis(Outcome.waso_min, [20.0] * 30)
+    assert axis.high - axis.low >= MIN_AXIS_SPAN[Outcome.waso_min]
+    assert axis.low <= 20 <= axis.high
+    assert all(float(tick).is_integer() for tick in axis.ticks)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "values"),
+    [
+        (Outcome.sleep_efficiency_pct, [97.0, 99.0, 100.0]),
+        (Outcome.quality, [1.0, 1.0, 2.0]),
+        (Outcome.sleep_latency_min, [0.0, 2.0, 5.0]),
+    ],
+)
+def test_an_axis_stays_where_the_values_can_be(outcome, values):
+    axis = value_axis(outcome, values)
+    floor, ceiling = AXIS_LIMITS[outcome]
+    assert axis.low >= floor
+    assert ceiling is None or axis.high <= ceiling
+    assert axis.low <= min(values)
+    assert axis.high >= max(values)
 
 
 def test_the_charts_are_the_same_every_time():

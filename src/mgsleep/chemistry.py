@@ -66,9 +66,7 @@ def glycine_fraction(form: Form) -> float:
 def check_amount(field: str, amount_mg: float, bounds: tuple[float, float]) -> float:
     low, high = bounds
     if not low <= amount_mg <= high:
-        raise InputError(
-            field, "amount out of range", value=amount_mg, allowed=f"from {low:g} to {high:g} mg"
-        )
+        raise InputError(field, "amount_out_of_range", value=amount_mg, low=low, high=high)
     return amount_mg
 
 
@@ -147,10 +145,13 @@ def analyse_blend(
     if not low - 1e-9 <= label_fraction <= high + 1e-9:
         raise InputError(
             "elemental_mg",
-            f"the label's magnesium share ({label_fraction:.1%}) cannot come from "
-            f"{main.key} and {partner.key} alone",
+            "share_impossible",
             value=elemental_mg,
-            allowed=f"a share between {low:.1%} and {high:.1%} of the compound mass",
+            share=label_fraction,
+            main=main.key,
+            partner=partner.key,
+            low=low,
+            high=high,
         )
     main_mg = (fraction_partner * compound_mg - elemental_mg) / (fraction_partner - fraction_main)
     main_mg = min(max(main_mg, 0.0), compound_mg)

@@ -8,7 +8,7 @@ error, before it can reach date arithmetic or a database.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,11 +27,37 @@ def known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown time zone {value[:64]!r}, e.g. Europe/Amsterdam") from error
+        raise PydanticCustomError(
+            "unknown_zone", "unknown time zone {zone}, e.g. Europe/Amsterdam", {"zone": value[:64]}
+        ) from error
     return value
 
 
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(known_zone)]
+
+
+def now() -> datetime:
+    """The moment, in UTC: the one place the program reads the clock (tests replace it)."""
+    return datetime.now(UTC)
+
+
+def today_in(zone: str | None, at: datetime | None = None) -> date:
+    """The person's date: a night is named by its morning where they live, not on the server.
+    Without a zone (the CLI on the person's own computer), the computer's own date."""
+    moment = at or now()
+    if zone is None:
+        return moment.astimezone().date()
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def zone_or_default(value: object) -> str:
+    """A stored zone that may be missing or stale (a half-filled profile): else the default."""
+    if isinstance(value, str):
+        try:
+            return known_zone(value)
+        except ValueError:
+            pass
+    return DEFAULT_TIMEZONE
 
 
 def parse_clock(value: object) -> time:
@@ -47,7 +73,9 @@ def parse_clock(value: object) -> time:
         hours, minutes = parts
         return time(hours, minutes)
     except ValueError as error:
-        raise ValueError(f"expected a clock time HH:MM, got {text[:20]!r}") from error
+        raise PydanticCustomError(
+            "clock_format", "expected a clock time HH:MM, got {text}", {"text": repr(text[:20])}
+        ) from error
 
 
 CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"

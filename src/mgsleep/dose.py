@@ -111,19 +111,12 @@ def _amounts(
     if form.blend_with is not None:
         if elemental_mg is None or compound_mg is None:
             raise InputError(
-                "form",
-                f"{form.key} is a blend of unknown make-up",
-                value=form.key,
-                allowed="give both the elemental and the compound amount from the label",
+                "form", "blend_unknown_make_up", hint="give_label_amounts", form=form.key
             )
         blend = chemistry.analyse_blend(form, ev.form(form.blend_with), elemental_mg, compound_mg)
         return elemental_mg, compound_mg, blend
     if elemental_mg is not None and compound_mg is not None:
-        raise InputError(
-            "compound_mg",
-            "give either the elemental or the compound amount, not both",
-            allowed="both only for a blend such as bisglycinate_buffered",
-        )
+        raise InputError("compound_mg", "elemental_or_compound", hint="blend_only")
     if elemental_mg is not None:
         compound_mg = chemistry.compound_from_elemental_mg(form, elemental_mg)
         return elemental_mg, compound_mg, None
@@ -131,7 +124,7 @@ def _amounts(
         elemental = chemistry.elemental_from_compound_mg(form, compound_mg)
         chemistry.check_amount("elemental_mg", elemental, chemistry.ELEMENTAL_MG_RANGE)
         return elemental, compound_mg, None
-    raise InputError("elemental_mg", "no amount given", allowed="give --elemental or --compound")
+    raise InputError("elemental_mg", "no_amount", hint="give_amount")
 
 
 REFERENCE_ELEMENTAL_MG = 100.0

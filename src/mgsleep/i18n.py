@@ -9,18 +9,32 @@ from __future__ import annotations
 import functools
 import gettext
 import io
-import os
 import string
-from collections.abc import Mapping
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pydantic import BaseModel, ConfigDict, Field
 
-Lang = Literal["nl", "en"]
-LANGS: tuple[Lang, ...] = ("nl", "en")
+from mgsleep.lang import LANGS, N_, Lang, default_lang, parse_lang
+
+__all__ = [
+    "DOMAIN",
+    "LANGS",
+    "N_",
+    "Lang",
+    "Text",
+    "both",
+    "catalog_path",
+    "default_lang",
+    "fill",
+    "format_number",
+    "lower_first",
+    "parse_lang",
+    "translations",
+]
+
 DOMAIN = "mgsleep"
 
 
@@ -85,25 +99,6 @@ def both(message: str, **values: object) -> Text:
         return format_number(lang, translations(lang).gettext(message), **localised)
 
     return Text(nl=render("nl"), en=render("en"))
-
-
-def parse_lang(value: str | None) -> Lang | None:
-    """'nl', 'nl_NL.UTF-8', 'nl-BE,nl;q=0.9' -> 'nl'; anything English -> 'en'; else None."""
-    if not value:
-        return None
-    first = value.split(",")[0].split(";")[0].strip().replace("-", "_").lower()
-    code = first.split("_")[0].split(".")[0]
-    return "nl" if code == "nl" else "en" if code == "en" else None
-
-
-def default_lang(environ: Mapping[str, str] | None = None) -> Lang:
-    """The person's language from the usual locale variables; English when none says."""
-    env = os.environ if environ is None else environ
-    for variable in ("MGSLEEP_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        lang = parse_lang(env.get(variable))
-        if lang is not None:
-            return lang
-    return "en"
 
 
 def lower_first(text: Text) -> Text:

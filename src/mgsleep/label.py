@@ -8,12 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from mgsleep import chemistry
 from mgsleep.dose import GLYCINE_KEY, DoseReport, dose_report
+from mgsleep.errors import problem
 from mgsleep.evidence import Evidence, load_evidence
 from mgsleep.evidence.lookup import ingredient_index, match_ingredient
 from mgsleep.evidence.schema import Form, Region
 from mgsleep.i18n import Text, both
 from mgsleep.intakes import upper_limit_mg
-from mgsleep.names import suggestion
+from mgsleep.names import closest
+
+# A label file is a few hundred bytes; anything past this is not one.
+MAX_LABEL_BYTES = 200_000
 
 Basis = Literal["elemental", "compound"]
 
@@ -53,18 +57,31 @@ class LabelIngredient(BaseModel):
         match = match_ingredient(self.name, ev)
         if match is None:
             valid = [*(f.key for f in ev.forms), *(c.key for c in ev.companions)]
-            raise ValueError(
-                f"unknown ingredient {self.name!r}; "
-                f"{suggestion(ingredient_index(ev), self.name, valid)}; "
-                "mark it `other: true` if it is neither magnesium nor a sleep companion"
+            close = closest(ingredient_index(ev), self.name)
+            names = " / ".join(repr(c) for c in close)
+            raise problem(
+                "name",
+                "unknown_ingredient_close" if close else "unknown_ingredient",
+                f"unknown ingredient {{name}}; {f'did you mean {names}? ' if close else ''}"
+                "valid: {valid}; mark it `other: true` if it is neither magnesium nor a sleep "
+                "companion",
+                name=repr(self.name),
+                closest=names,
+                valid=", ".join(sorted(valid)),
             )
         if match[0] == "form" and self.basis is None:
-            raise ValueError(
+            raise problem(
+                "basis",
+                "basis_missing",
                 "say whether amount_mg is elemental magnesium or the compound: "
-                "basis: elemental | compound"
+                "basis: elemental | compound",
             )
         if self.elemental_mg is not None and self.basis != "compound":
-            raise ValueError("elemental_mg goes with basis: compound (the label states both)")
+            raise problem(
+                "elemental_mg",
+                "elemental_needs_compound",
+                "elemental_mg goes with basis: compound (the label states both)",
+            )
         return self
 
 

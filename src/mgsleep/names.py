@@ -49,12 +49,22 @@ def resolve(index: Mapping[str, str], name: str, *, field: str, valid: Iterable[
     key = lookup(index, name)
     if key is not None:
         return key
-    raise InputError(field, "unknown name", value=name, allowed=suggestion(index, name, valid))
+    close = closest(index, name)
+    raise InputError(
+        field,
+        "unknown_name",
+        hint="did_you_mean" if close else "valid_names",
+        name=repr(name),
+        closest=" / ".join(repr(c) for c in close),
+        valid=", ".join(sorted(valid)),
+    )
 
 
-def suggestion(index: Mapping[str, str], name: str, valid: Iterable[str]) -> str:
-    close = difflib.get_close_matches(fold(name), list(index), n=3, cutoff=0.6)
-    valid_text = "valid: " + ", ".join(sorted(valid))
-    if close:
-        return f"did you mean {' or '.join(repr(c) for c in close)}? {valid_text}"
-    return valid_text
+def closest(names: Iterable[str], name: str) -> list[str]:
+    """Up to three of `names`, as written, spelled most like `name` (a typo's likely intent)."""
+    by_fold: dict[str, str] = {}
+    for known in names:
+        by_fold.setdefault(fold(known), known)
+    return [
+        by_fold[f] for f in difflib.get_close_matches(fold(name), list(by_fold), n=3, cutoff=0.6)
+    ]

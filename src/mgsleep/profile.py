@@ -20,6 +20,7 @@ from mgsleep.clock import (
     TimeZoneName,
     parse_clock,
 )
+from mgsleep.errors import problem
 from mgsleep.evidence.schema import Region
 
 
@@ -168,5 +169,5 @@ class Profile(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> Profile:
         if self.pregnant and self.sex is Sex.male:
-            raise ValueError("pregnant is set for sex male")
+            raise problem("pregnant", "pregnant_male", "pregnant is set for sex male")
         return self

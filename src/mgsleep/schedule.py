@@ -7,6 +7,7 @@ next calendar day.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -17,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from mgsleep.evidence import Evidence, load_evidence
 from mgsleep.evidence.schema import Separation
 from mgsleep.i18n import Lang, Text, both, lower_first
-from mgsleep.plan import MagnesiumDose, Plan, Verdict
-from mgsleep.profile import MedicineEntry
+from mgsleep.plan import MagnesiumDose, Plan, Verdict, make_plan
+from mgsleep.profile import MedicineEntry, Profile
 
 EntryKind = Literal[
     "bath", "magnesium", "glycine", "companion", "medicine", "no_magnesium", "bedtime"
@@ -39,6 +40,10 @@ DAY_BEFORE_BED = timedelta(hours=16)
 SEARCH_STEP = timedelta(minutes=5)
 # Medicines shown on the evening's timeline: half a day either side of bedtime.
 HORIZON = timedelta(hours=12)
+# A calendar runs for the plan's trial; without one (a stop plan), for this long.
+DEFAULT_CALENDAR_WEEKS = 4
+# The zone rules a calendar carries: from the year before its first evening, this many after.
+CALENDAR_YEARS = 2
 
 
 class TimelineEntry(BaseModel):
@@ -412,6 +417,51 @@ def to_ical(timeline: Timeline, lang: Lang, *, days: int) -> bytes:
             event.add("description", "mgsleep: " + ", ".join(entry.citations))
         event.add("rrule", {"freq": "daily", "count": days})
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    for tzid in sorted(calendar.get_missing_tzids()):
+        calendar.subcomponents.insert(0, _vtimezone(tzid, timeline.night.year))
     ical: bytes = calendar.to_ical()
     return ical
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone(tzid: str, year: int) -> icalendar.Timezone:
+    """The zone's rules for the years a calendar covers; built once, since it is the slow part
+    of writing a calendar (and the same for everyone in one zone)."""
+    return icalendar.Timezone.from_tzid(
+        tzid, first_date=date(year - 1, 1, 1), last_date=date(year + CALENDAR_YEARS, 1, 1)
+    )
+
+
+def calendar_weeks(plan: Plan) -> int:
+    """How long the calendar runs: the plan's trial, else the usual four weeks."""
+    return plan.expectations.evaluate_after_weeks if plan.expectations else DEFAULT_CALENDAR_WEEKS
+
+
+def plan_calendar(plan: Plan, first: date, lang: Lang) -> bytes:
+    """The plan's evening as a calendar, from the first evening with magnesium."""
+    timeline = evening(plan, night=plan.start_date or first)
+    return to_ical(timeline, lang, days=7 * calendar_weeks(plan))
+
+
+def magnesium_time(plan: Plan, night: date) -> time | None:
+    """When the plan's evening puts the magnesium (None: it proposes none)."""
+    return next(
+        (e.start.time() for e in evening(plan, night=night).entries if e.kind == "magnesium"),
+        None,
+    )
+
+
+class PlannedEvening(BaseModel):
+    """A plan and its first evening on the clock."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: Plan
+    evening: Timeline
+    profile: Profile
+
+
+def plan_for(profile: Profile, first: date) -> PlannedEvening:
+    """The plan from the evening of `first`, and that evening."""
+    plan = make_plan(profile, start=first)
+    return PlannedEvening(plan=plan, evening=evening(plan, night=first), profile=profile)

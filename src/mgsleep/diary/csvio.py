@@ -8,12 +8,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 
 from mgsleep.diary.night import NightEntry, SideEffect
-from mgsleep.errors import InputError
+from mgsleep.errors import InputError, Problem, problems_from
 
 COLUMNS = (
     "date",
@@ -53,9 +53,22 @@ SEPARATOR = ";"
 
 @dataclass(frozen=True)
 class RowError:
-    row: int  # the line number in the file, header = 1
-    field: str
-    reason: str
+    """Why one data row is not a night: its line in the file (header = 1) and the problem."""
+
+    row: int
+    problem: Problem
+
+    @property
+    def field(self) -> str:
+        return self.problem.field
+
+    @property
+    def reason(self) -> str:
+        return self.problem.english()
+
+    def located(self) -> Problem:
+        """The problem with its line, as every shell reports it."""
+        return replace(self.problem, line=self.row)
 
 
 def parse_csv(text: str, *, timezone: str | None = None) -> Iterator[NightEntry | RowError]:
@@ -72,7 +85,7 @@ def parse_csv(text: str, *, timezone: str | None = None) -> Iterator[NightEntry 
     except csv.Error as error:
         # A cell beyond the csv module's limit (128 kB) or a broken quote: the rest of the
         # file cannot be read reliably, so none of it is.
-        raise InputError("file", f"line {reader.line_num}: {error}") from error
+        raise InputError("file", "broken_csv", row=reader.line_num, reason=str(error)) from error
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> None:
@@ -81,12 +94,14 @@ def _check_header(fieldnames: Iterable[str] | None) -> None:
     if unknown:
         raise InputError(
             "header",
-            "unknown columns: " + ", ".join(unknown),
-            allowed="columns: " + ", ".join(COLUMNS),
+            "unknown_columns",
+            hint="valid_columns",
+            names=", ".join(unknown),
+            valid=", ".join(COLUMNS),
         )
     missing = [name for name in REQUIRED if name not in names]
     if missing:
-        raise InputError("header", "missing columns: " + ", ".join(missing))
+        raise InputError("header", "missing_columns", names=", ".join(missing))
 
 
 def _night(row: dict[str, str | None], number: int, timezone: str | None) -> NightEntry | RowError:
@@ -101,20 +116,9 @@ def _night(row: dict[str, str | None], number: int, timezone: str | None) -> Nig
             data["timezone"] = timezone
         return NightEntry.model_validate(data)
     except ValidationError as error:
-        problem = error.errors()[0]
-        field = ".".join(str(p) for p in problem["loc"]) or _field_in(problem["msg"])
-        return RowError(
-            row=number, field=field, reason=problem["msg"].removeprefix("Value error, ")
-        )
-    except ValueError as error:
-        field, _, reason = str(error).partition(": ")
-        return RowError(row=number, field=field, reason=reason)
-
-
-def _field_in(message: str) -> str:
-    text = message.removeprefix("Value error, ")
-    head = text.split(":", 1)[0]
-    return head if head in COLUMNS else "row"
+        return RowError(row=number, problem=problems_from(error)[0])
+    except InputError as error:
+        return RowError(row=number, problem=error.problem)
 
 
 def _yes_no(value: str) -> bool:
@@ -123,7 +127,7 @@ def _yes_no(value: str) -> bool:
         return True
     if folded in NO:
         return False
-    raise ValueError(f"bath: expected yes or no, got {value!r}")
+    raise InputError("bath", "yes_or_no", value=value)
 
 
 def _side_effects(value: str) -> list[SideEffect]:
@@ -131,9 +135,11 @@ def _side_effects(value: str) -> list[SideEffect]:
     allowed = {e.value for e in SideEffect}
     unknown = [t for t in tokens if t not in allowed]
     if unknown:
-        raise ValueError(
-            f"side_effects: unknown {', '.join(unknown)}; use {', '.join(sorted(allowed))} "
-            f"separated by '{SEPARATOR}'"
+        raise InputError(
+            "side_effects",
+            "unknown_side_effect",
+            name=", ".join(unknown),
+            allowed=f"{', '.join(sorted(allowed))} (separated by '{SEPARATOR}')",
         )
     return [SideEffect(t) for t in tokens]
 

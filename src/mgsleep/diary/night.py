@@ -12,6 +12,7 @@ person's zone, so nights across midnight and the nights the clocks change come o
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from mgsleep.clock import (
     TimeZoneName,
     parse_clock,
 )
+from mgsleep.errors import several
 
 EVENING_FROM = time(12, 0)
 MORNING_UNTIL = time(18, 0)
@@ -59,7 +61,8 @@ class NightEntry(BaseModel):
     bath: bool = False
     bath_time: ClockTime | None = None
     bath_temperature_c: float | None = Field(default=None, ge=20, le=50)
-    side_effects: list[SideEffect] = Field(default_factory=list, max_length=len(SideEffect))
+    # A tuple, so a night is hashable: its placement and metrics are computed once (cached).
+    side_effects: tuple[SideEffect, ...] = Field(default=(), max_length=len(SideEffect))
     notes: Note | None = None
     # Sleep stages, where a device measures them; a diary night leaves them empty.
     deep_min: int | None = Field(default=None, ge=0, le=1440)
@@ -86,9 +89,9 @@ class NightEntry(BaseModel):
     @model_validator(mode="after")
     def _possible(self) -> NightEntry:
         timeline = place(self)
-        problems = list(_impossibilities(self, timeline))
+        problems = _impossibilities(self, timeline)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise several(problems)
         return self
 
 
@@ -109,6 +112,7 @@ def _on_calendar(day: date, clock: time, evening: bool, zone: ZoneInfo) -> datet
     return naive.astimezone(UTC).astimezone(zone)
 
 
+@functools.lru_cache(maxsize=8192)
 def place(entry: NightEntry) -> PlacedNight:
     zone = ZoneInfo(entry.timezone)
     return PlacedNight(
@@ -130,31 +134,46 @@ def minutes_between(earlier: datetime, later: datetime) -> float:
     return (later.astimezone(UTC) - earlier.astimezone(UTC)).total_seconds() / 60
 
 
-def _impossibilities(entry: NightEntry, at: PlacedNight) -> list[str]:
+def _impossibilities(entry: NightEntry, at: PlacedNight) -> list[tuple[str, str, str]]:
+    """(field, code, English detail) for each way the night cannot have happened."""
     problems = []
     if at.lights_out < at.in_bed:
         problems.append(
-            f"lights_out: lights out ({entry.lights_out:%H:%M}) before getting into bed "
-            f"({entry.in_bed:%H:%M})"
+            (
+                "lights_out",
+                "lights_out_before_bed",
+                f"lights out ({entry.lights_out:%H:%M}) before getting into bed "
+                f"({entry.in_bed:%H:%M})",
+            )
         )
     if at.final_wake <= at.lights_out:
         problems.append(
-            f"final_wake: waking ({entry.final_wake:%H:%M}) before lights out "
-            f"({entry.lights_out:%H:%M})"
+            (
+                "final_wake",
+                "wake_before_lights_out",
+                f"waking ({entry.final_wake:%H:%M}) before lights out ({entry.lights_out:%H:%M})",
+            )
         )
     if at.out_of_bed < at.final_wake:
         problems.append(
-            f"out_of_bed: out of bed ({entry.out_of_bed:%H:%M}) before the final awakening "
-            f"({entry.final_wake:%H:%M})"
+            (
+                "out_of_bed",
+                "out_of_bed_before_wake",
+                f"out of bed ({entry.out_of_bed:%H:%M}) before the final awakening "
+                f"({entry.final_wake:%H:%M})",
+            )
         )
     if at.out_of_bed - at.in_bed > MAX_NIGHT:
-        problems.append("out_of_bed: a night longer than 24 hours")
+        problems.append(("out_of_bed", "night_too_long", "a night longer than 24 hours"))
     trying = minutes_between(at.lights_out, at.final_wake)
     if not problems and entry.sleep_latency_min + entry.waso_min > trying:
         problems.append(
-            f"sleep_latency_min: {entry.sleep_latency_min} min to fall asleep plus "
-            f"{entry.waso_min} min awake is longer than the {trying:.0f} min from lights out "
-            "to the final awakening"
+            (
+                "sleep_latency_min",
+                "awake_longer_than_night",
+                f"{entry.sleep_latency_min} min to fall asleep plus {entry.waso_min} min awake "
+                f"is longer than the {trying:.0f} min from lights out to the final awakening",
+            )
         )
     return problems
 
@@ -176,6 +195,7 @@ class NightMetrics(BaseModel):
     quality: int | None
 
 
+@functools.lru_cache(maxsize=8192)
 def metrics(entry: NightEntry) -> NightMetrics:
     """TIB = out of bed − into bed; TST = (final awakening − lights out) − SOL − WASO;
     SE = TST / TIB × 100. Not TIB − SOL − WASO, which overstates sleep."""

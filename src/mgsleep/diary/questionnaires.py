@@ -7,6 +7,8 @@ change that matters all come from the instrument's cited data, never from this m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -15,7 +17,7 @@ from mgsleep.errors import InputError
 from mgsleep.evidence.schema import Questionnaire, ScoreBand
 from mgsleep.i18n import Text, both
 
-__all__ = ["Change", "Direction", "Score", "change", "score"]
+__all__ = ["Change", "Direction", "IsiRecord", "IsiResult", "Score", "change", "score"]
 
 
 class Score(BaseModel):
@@ -83,17 +85,23 @@ def _check_answers(q: Questionnaire, answers: list[int]) -> None:
     if len(answers) != len(q.items):
         raise InputError(
             "answers",
-            f"expected {len(q.items)} answers, one per item",
+            "answer_count",
             value=len(answers),
-            allowed=f"{len(q.items)} whole numbers from {q.item_min} to {q.item_max}",
+            hint="answer_values",
+            count=len(q.items),
+            low=q.item_min,
+            high=q.item_max,
         )
     for number, (item, answer) in enumerate(zip(q.items, answers, strict=True), start=1):
         if not q.item_min <= answer <= q.item_max:
             raise InputError(
                 f"answers.{number}",
-                f"the answer to item {number} ({item.key}) is out of range",
+                "answer_range",
                 value=answer,
-                allowed=f"a whole number from {q.item_min} to {q.item_max}",
+                number=number,
+                item=item.key,
+                low=q.item_min,
+                high=q.item_max,
             )
 
 
@@ -111,10 +119,7 @@ def _threshold(value: float | None) -> float:
 def _check_instrument(q: Questionnaire, given: Score, field: str) -> None:
     if given.instrument != q.key:
         raise InputError(
-            f"{field}.instrument",
-            "the score belongs to another questionnaire",
-            value=given.instrument,
-            allowed=f"a score of {q.key}",
+            f"{field}.instrument", "other_questionnaire", value=given.instrument, expected=q.key
         )
 
 
@@ -147,3 +152,20 @@ def _change_text(q: Questionnaire, earlier: Score, later: Score, meaningful: boo
     if later.total_points > earlier.total_points:
         return both("{name}: from {earlier} to {later} points, {difference} higher.", **values)
     return both("{name}: unchanged at {later} points.", **values)
+
+
+@dataclass(frozen=True)
+class IsiRecord:
+    """One stored answer set of the ISI, scored."""
+
+    taken_on: date
+    answers: tuple[int, ...]
+    score: Score
+
+
+@dataclass(frozen=True)
+class IsiResult:
+    """One ISI and how the total moved since the first one (None: it is the first)."""
+
+    record: IsiRecord
+    since_first: Change | None

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from mgsleep.diary.night import NightEntry
+from mgsleep.diary.night import NightEntry, SideEffect
 from mgsleep.store.tables import (
     LoginAttempt,
     Night,
@@ -84,7 +84,10 @@ def _night_entry(row: Night) -> NightEntry:
         name: getattr(row, _NIGHT_COLUMN_FOR_FIELD.get(name, name))
         for name in NightEntry.model_fields
     }
-    return NightEntry.model_validate(values)
+    values["side_effects"] = tuple(SideEffect(effect) for effect in values["side_effects"] or ())
+    # Validated when it was stored: building it again without the checks saves most of the
+    # cost of reading a diary (the night's placement on the time line is the dear part).
+    return NightEntry.model_construct(**values)
 
 
 def _stored_night(session: Session, owner_id: int, night_date: date, source: str) -> Night | None:
@@ -258,17 +261,34 @@ def active_trial(session: Session, owner_id: int) -> TrialProtocol | None:
 # ---- profile -------------------------------------------------------------------------------
 
 
-def save_profile(session: Session, owner_id: int, data: dict[str, Any]) -> None:
-    """Store the profile as entered; `data` must be JSON-ready (dates as ISO strings)."""
+def save_profile(
+    session: Session,
+    owner_id: int,
+    data: dict[str, Any],
+    *,
+    steps_done: Iterable[int] | None = None,
+) -> None:
+    """Store the profile as entered; `data` must be JSON-ready (dates as ISO strings).
+    `steps_done` is the questionnaire's progress while it is unfinished, else None."""
+    steps = None if steps_done is None else sorted(set(steps_done))
     stored = session.scalar(select(ProfileRecord).where(ProfileRecord.owner_id == owner_id))
     if stored is None:
-        session.add(ProfileRecord(owner_id=owner_id, data=dict(data)))
+        session.add(ProfileRecord(owner_id=owner_id, data=dict(data), steps_done=steps))
     else:
         stored.data = dict(data)
+        stored.steps_done = steps
 
 
 def get_profile(session: Session, owner_id: int) -> dict[str, Any] | None:
     return session.scalar(select(ProfileRecord.data).where(ProfileRecord.owner_id == owner_id))
+
+
+def get_profile_progress(session: Session, owner_id: int) -> list[int] | None:
+    """The questionnaire's finished steps; None when nothing is stored or it is complete."""
+    steps = session.scalar(
+        select(ProfileRecord.steps_done).where(ProfileRecord.owner_id == owner_id)
+    )
+    return None if steps is None else [n for n in steps if isinstance(n, int)]
 
 
 # ---- accounts (web) ------------------------------------------------------------------------

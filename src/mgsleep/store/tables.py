@@ -165,6 +165,9 @@ class ProfileRecord(Base):
         ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=False
     )
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The web questionnaire's finished steps while it is being filled in; None once complete
+    # (or for a profile stored whole, by the API).
+    steps_done: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = _updated_at()
 
 

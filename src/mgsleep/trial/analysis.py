@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +38,7 @@ from mgsleep.trial.protocol import (
     Outcome,
     Phase,
     TrialProtocol,
+    Verdict,
 )
 
 METHOD = "gls_ar1"
@@ -55,13 +55,6 @@ LOWER_IS_BETTER = {
     Outcome.waso_min: True,
     Outcome.quality: False,
 }
-
-
-class Verdict(StrEnum):
-    improved = "improved"
-    no_clear_effect = "no_clear_effect"
-    worse = "worse"
-    not_enough_data = "not_enough_data"
 
 
 class Estimate(BaseModel):

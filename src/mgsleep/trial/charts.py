@@ -1,27 +1,23 @@
-"""Charts for the trial report, returned as PNG bytes.
+"""Charts for the trial report, drawn as SVG from the nightly values.
 
-Each chart is drawn on its own `Figure` with an Agg canvas, never through pyplot: pyplot keeps
-global state (the current figure, a registry of open figures) that is not thread-safe, and a
-web server may draw several reports at once. Size, resolution and the jitter seed are fixed,
-so the same nights give the same image, small enough to embed in a page.
+An SVG is text: a few kilobytes, drawn in milliseconds without a plotting library in the
+request path, sharp at any size and readable by a screen reader (a title and a summary in
+words). The drawing is sized for a phone: the view box is about as wide as a phone's screen,
+so its 14-unit text stays at least 12 px when the chart fills the width, and grows on a wider
+screen. The same nights always give the same picture (the dots' spread is seeded).
 """
 
 from __future__ import annotations
 
-import io
 import math
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import escape
 from typing import Literal
 
-import numpy as np
 from babel.dates import format_date
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from mgsleep.diary.night import NightEntry, metrics, one_per_night
 from mgsleep.i18n import Lang, format_number, translations
@@ -32,19 +28,40 @@ from mgsleep.trial.protocol import Outcome, Phase
 ChartKind = Literal["series", "distribution"]
 CHART_KINDS: tuple[ChartKind, ...] = ("series", "distribution")
 
-SERIES_SIZE_IN = (7.5, 3.4)
-DISTRIBUTION_SIZE_IN = (5.5, 3.6)
-DPI = 100
-FONT_SIZE_PT = 9
+# View boxes in SVG units; shown at most about 1.6 times this wide on a desktop page.
+SERIES_SIZE = (400, 260)
+DISTRIBUTION_SIZE = (400, 280)
+FONT_SIZE = 14
+SMALL_FONT_SIZE = 13
+MARGIN_LEFT = 52
+MARGIN_RIGHT = 12
+MARGIN_TOP = 48  # the axis title, then the phase names, above the plot: never on the dots
+MARGIN_BOTTOM = 66  # date labels, then the legend
 ROLLING_NIGHTS = 7
 # An average of one or two nights jumps about more than it tells.
 ROLLING_MIN_NIGHTS = 3
-MAX_DATE_TICKS = 10
+MAX_DATE_TICKS = 5
+MAX_VALUE_TICKS = 5
 JITTER_SEED = 20260105
 JITTER_HALF_WIDTH = 0.12
-BOX_WIDTH = 0.5
-# Room above the highest night for the phase names.
-HEADROOM_FRACTION = 0.22
+BOX_HALF_WIDTH = 0.25
+# The smallest range of values an axis spans, per outcome: a flat run of nights at 20 min is
+# drawn on 15–25, not on a magnified 19.95–20.05 that makes noise look like change.
+MIN_AXIS_SPAN = {
+    Outcome.sleep_latency_min: 10.0,
+    Outcome.total_sleep_min: 60.0,
+    Outcome.sleep_efficiency_pct: 10.0,
+    Outcome.waso_min: 10.0,
+    Outcome.quality: 4.0,
+}
+# Where the values of an outcome can lie at all: an axis never runs below zero minutes.
+AXIS_LIMITS = {
+    Outcome.sleep_latency_min: (0.0, None),
+    Outcome.total_sleep_min: (0.0, None),
+    Outcome.sleep_efficiency_pct: (0.0, 100.0),
+    Outcome.waso_min: (0.0, None),
+    Outcome.quality: (1.0, 5.0),
+}
 
 PHASE_FILL = {
     Phase.baseline: "#dfe7f1",
@@ -52,9 +69,11 @@ PHASE_FILL = {
     Phase.washout: "#eeeeee",
 }
 NIGHT_COLOUR = "#2f4b7c"
-WASHOUT_NIGHT_COLOUR = "#9a9a9a"
-AVERAGE_COLOUR = "#c0392b"
-MEDIAN_COLOUR = "#333333"
+WASHOUT_NIGHT_COLOUR = "#767676"
+AVERAGE_COLOUR = "#b03a2e"
+INK = "#333333"
+GRID = "#d0d0d0"
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 
 @dataclass(frozen=True)
@@ -73,22 +92,41 @@ class PhaseSpan:
     last: date
 
 
+@dataclass(frozen=True)
+class Chart:
+    """One drawn chart: the SVG, and in words what it shows (for a caption and for people
+    who cannot see it)."""
+
+    outcome: Outcome
+    kind: ChartKind
+    svg: str  # to put inside an HTML page (which needs no namespace)
+    summary: str
+
+    def document(self) -> str:
+        """The chart as an .svg file of its own."""
+        return '<?xml version="1.0" encoding="utf-8"?>\n' + self.svg.replace(
+            "<svg ", f'<svg xmlns="{SVG_NAMESPACE}" ', 1
+        )
+
+
 def chart_filename(outcome: Outcome, kind: ChartKind) -> str:
-    return f"{outcome.value}-{kind}.png"
+    return f"{outcome.value}-{kind}.svg"
 
 
 def all_charts(
     analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang
-) -> dict[str, bytes]:
+) -> dict[str, Chart]:
     """Both charts for every outcome with at least one night in the trial, by file name."""
-    charts: dict[str, bytes] = {}
+    charts: dict[str, Chart] = {}
     for outcome in Outcome:
-        if not trial_points(analysis, nights, outcome):
+        points = trial_points(analysis, nights, outcome)
+        if not points:
             continue
-        charts[chart_filename(outcome, "series")] = series_chart(analysis, nights, outcome, lang)
-        charts[chart_filename(outcome, "distribution")] = distribution_chart(
-            analysis, nights, outcome, lang
-        )
+        for chart in (
+            series_chart(analysis, points, outcome, lang),
+            distribution_chart(analysis, points, outcome, lang),
+        ):
+            charts[chart_filename(outcome, chart.kind)] = chart
     return charts
 
 
@@ -127,83 +165,6 @@ def phase_spans(analysis: TrialAnalysis) -> list[PhaseSpan]:
     return spans
 
 
-# --- the series chart -----------------------------------------------------------------------
-
-
-def series_chart(
-    analysis: TrialAnalysis, nights: Sequence[NightEntry], outcome: Outcome, lang: Lang
-) -> bytes:
-    """Night by night over the trial dates, phases shaded, with a rolling average."""
-    _ = translations(lang).gettext
-    start = analysis.protocol.baseline_start
-    points = trial_points(analysis, nights, outcome)
-    spans = phase_spans(analysis)
-    figure, axes = _figure(SERIES_SIZE_IN)
-    _plot_nights(axes, points, start, lang)
-    _plot_rolling_average(axes, points, spans, start, lang)
-    _fit_values(axes, [p.value for p in points])
-    _shade_phases(axes, spans, start, lang)
-    _date_axis(axes, spans, start, lang)
-    axes.set_xlabel(_("Night (date of the morning)"))
-    axes.set_ylabel(_axis_label(outcome, lang))
-    axes.yaxis.set_major_formatter(_number_formatter(lang))
-    axes.set_title(_("{outcome}, night by night").format(outcome=outcome_name(outcome, lang)))
-    if not points:
-        _say_no_nights(axes, lang)
-    else:
-        figure.legend(loc="outside lower center", ncols=3, frameon=False)
-    return _png(figure)
-
-
-def _plot_nights(axes: Axes, points: Sequence[NightPoint], start: date, lang: Lang) -> None:
-    _ = translations(lang).gettext
-    counted = [p for p in points if p.phase is not Phase.washout]
-    washout = [p for p in points if p.phase is Phase.washout]
-    axes.scatter(
-        [_offset(p.night, start) for p in counted],
-        [p.value for p in counted],
-        s=14,
-        color=NIGHT_COLOUR,
-        zorder=3,
-        label=_("Night"),
-    )
-    if washout:
-        axes.scatter(
-            [_offset(p.night, start) for p in washout],
-            [p.value for p in washout],
-            s=14,
-            facecolors="none",
-            edgecolors=WASHOUT_NIGHT_COLOUR,
-            zorder=3,
-            label=_("Washout night (not counted)"),
-        )
-
-
-def _plot_rolling_average(
-    axes: Axes, points: Sequence[NightPoint], spans: Sequence[PhaseSpan], start: date, lang: Lang
-) -> None:
-    """One line per counted span: an average reaching across a switch would smear the step
-    that the analysis measures, and suggest a change before magnesium started."""
-    _ = translations(lang).gettext
-    label = _("Average of the last {count} nights").format(count=ROLLING_NIGHTS)
-    for span in spans:
-        if span.phase is Phase.washout:
-            continue
-        nights, averages = rolling_average(
-            [p for p in points if span.first <= p.night <= span.last]
-        )
-        if nights:
-            axes.plot(
-                [_offset(night, start) for night in nights],
-                averages,
-                color=AVERAGE_COLOUR,
-                linewidth=1.8,
-                zorder=4,
-                label=label,
-            )
-            label = "_"  # one legend entry for all spans
-
-
 def rolling_average(points: Sequence[NightPoint]) -> tuple[list[date], list[float]]:
     """The mean of the nights logged in the last ROLLING_NIGHTS calendar days, so a missed
     night does not stretch the window back over weeks."""
@@ -218,60 +179,265 @@ def rolling_average(points: Sequence[NightPoint]) -> tuple[list[date], list[floa
     return nights, averages
 
 
-def _shade_phases(axes: Axes, spans: Sequence[PhaseSpan], start: date, lang: Lang) -> None:
-    for span in spans:
-        # Half a day either side, so a span covers its first and last night's dots.
-        left, right = _offset(span.first, start) - 0.5, _offset(span.last, start) + 0.5
-        axes.axvspan(left, right, color=PHASE_FILL[span.phase], zorder=0, linewidth=0)
-        axes.text(
-            (left + right) / 2,
-            0.97,
-            phase_name(span.phase, lang),
-            transform=axes.get_xaxis_transform(),
-            ha="center",
-            va="top",
-            color="#444444",
-            clip_on=True,
-        )
+# --- axes -------------------------------------------------------------------------------------
 
 
-def _date_axis(axes: Axes, spans: Sequence[PhaseSpan], start: date, lang: Lang) -> None:
-    last_day = _offset(spans[-1].last, start) if spans else 0
-    axes.set_xlim(-0.5, last_day + 0.5)
-    weeks_per_tick = max(1, math.ceil((last_day + 1) / (7 * MAX_DATE_TICKS)))
-    axes.xaxis.set_major_locator(MultipleLocator(7 * weeks_per_tick))
-    axes.xaxis.set_major_formatter(
-        FuncFormatter(
-            lambda day, _position: format_date(
-                start + timedelta(days=round(day)), "d MMM", locale=lang
-            )
-        )
-    )
+@dataclass(frozen=True)
+class ValueAxis:
+    low: float
+    high: float
+    ticks: tuple[float, ...]
 
 
-def _say_no_nights(axes: Axes, lang: Lang) -> None:
+def value_axis(outcome: Outcome, values: Sequence[float]) -> ValueAxis:
+    """Round ticks (steps of 1, 2 or 5 times a power of ten) around the values, spanning at
+    least the outcome's smallest sensible range and never past where its values can lie."""
+    floor, ceiling = AXIS_LIMITS[outcome]
+    low, high = (min(values), max(values)) if values else (floor, floor + MIN_AXIS_SPAN[outcome])
+    missing = MIN_AXIS_SPAN[outcome] - (high - low)
+    if missing > 0:
+        low, high = low - missing / 2, high + missing / 2
+    if low < floor:
+        low, high = floor, high + (floor - low)
+    if ceiling is not None and high > ceiling:
+        low, high = max(floor, low - (high - ceiling)), ceiling
+    step = _nice_step((high - low) / (MAX_VALUE_TICKS - 1))
+    first = math.floor(low / step + 1e-9) * step
+    last = math.ceil(high / step - 1e-9) * step
+    count = round((last - first) / step)
+    ticks = tuple(round(first + i * step, 10) for i in range(count + 1))
+    return ValueAxis(low=first, high=last, ticks=ticks)
+
+
+def _nice_step(rough: float) -> float:
+    magnitude = 10 ** math.floor(math.log10(rough)) if rough > 0 else 1.0
+    for factor in (1, 2, 5, 10):
+        if rough <= factor * magnitude:
+            return float(factor * magnitude)
+    return 10 * magnitude
+
+
+def date_ticks(first: date, last: date) -> list[date]:
+    """Whole weeks from the first night, at most MAX_DATE_TICKS of them."""
+    days = (last - first).days
+    weeks_per_tick = max(1, math.ceil((days + 1) / (7 * MAX_DATE_TICKS)))
+    return [first + timedelta(days=d) for d in range(0, days + 1, 7 * weeks_per_tick)]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Maps nights and values onto the drawing."""
+
+    width: float
+    height: float
+    first: date
+    last: date
+    axis: ValueAxis
+
+    @property
+    def left(self) -> float:
+        return MARGIN_LEFT
+
+    @property
+    def right(self) -> float:
+        return self.width - MARGIN_RIGHT
+
+    @property
+    def top(self) -> float:
+        return MARGIN_TOP
+
+    @property
+    def bottom(self) -> float:
+        return self.height - MARGIN_BOTTOM
+
+    def x(self, position: float) -> float:
+        """`position` in days from the first night (or a group number, see `groups`)."""
+        days = max((self.last - self.first).days, 1)
+        usable = self.right - self.left
+        return self.left + usable * (position + 0.5) / (days + 1)
+
+    def y(self, value: float) -> float:
+        span = (self.axis.high - self.axis.low) or 1.0
+        return self.bottom - (self.bottom - self.top) * (value - self.axis.low) / span
+
+
+# --- the series chart -------------------------------------------------------------------------
+
+
+def series_chart(
+    analysis: TrialAnalysis, points: Sequence[NightPoint], outcome: Outcome, lang: Lang
+) -> Chart:
+    """Night by night over the trial dates, phases shaded, with a rolling average."""
     _ = translations(lang).gettext
-    axes.text(
-        0.5,
-        0.5,
-        _("No nights logged yet"),
-        transform=axes.transAxes,
-        ha="center",
-        va="center",
-        color="#666666",
+    spans = phase_spans(analysis)
+    first = analysis.protocol.baseline_start
+    last = spans[-1].last if spans else first
+    width, height = SERIES_SIZE
+    frame = Frame(width, height, first, last, value_axis(outcome, [p.value for p in points]))
+    title = _("{outcome}, night by night").format(outcome=outcome_name(outcome, lang))
+    parts = [*_phase_bands(frame, spans, lang), *_value_grid(frame, lang)]
+    parts += _date_labels(frame, lang)
+    parts += _rolling_lines(frame, points, spans)
+    parts += _night_dots(frame, points)
+    legend = [
+        (_("Night"), "dot"),
+        (_("Average of the last {count} nights").format(count=ROLLING_NIGHTS), "line"),
+    ]
+    if any(p.phase is Phase.washout for p in points):
+        legend.insert(1, (_("Washout night (not counted)"), "ring"))
+    parts += _legend(frame, legend)
+    parts.append(_axis_title(frame, outcome, lang))
+    summary = _series_summary(analysis, points, outcome, lang)
+    return Chart(outcome, "series", _svg(frame, title, summary, parts, outcome, "series"), summary)
+
+
+def _phase_bands(frame: Frame, spans: Sequence[PhaseSpan], lang: Lang) -> list[str]:
+    parts = []
+    for span in spans:
+        left = frame.x((span.first - frame.first).days - 0.5)
+        right = frame.x((span.last - frame.first).days + 0.5)
+        parts.append(
+            f'<rect x="{left:.1f}" y="{frame.top:.1f}" width="{right - left:.1f}" '
+            f'height="{frame.bottom - frame.top:.1f}" fill="{PHASE_FILL[span.phase]}"/>'
+        )
+        if right - left > 40:  # a name wider than its band would run into the next one
+            parts.append(
+                _text((left + right) / 2, frame.top - 8, phase_name(span.phase, lang), "middle")
+            )
+    return parts
+
+
+def _value_grid(frame: Frame, lang: Lang) -> list[str]:
+    parts = []
+    for tick in frame.axis.ticks:
+        y = frame.y(tick)
+        parts.append(
+            f'<line x1="{frame.left:.1f}" x2="{frame.right:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        parts.append(_text(frame.left - 6, y + 5, format_number(lang, "{:g}", tick), "end"))
+    return parts
+
+
+def _date_labels(frame: Frame, lang: Lang) -> list[str]:
+    parts = []
+    for tick in date_ticks(frame.first, frame.last):
+        x = frame.x((tick - frame.first).days)
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{frame.bottom:.1f}" '
+            f'y2="{frame.bottom + 5:.1f}" stroke="{INK}"/>'
+        )
+        parts.append(_text(x, frame.bottom + 21, format_date(tick, "d MMM", locale=lang), "middle"))
+    parts.append(
+        f'<line x1="{frame.left:.1f}" x2="{frame.right:.1f}" y1="{frame.bottom:.1f}" '
+        f'y2="{frame.bottom:.1f}" stroke="{INK}"/>'
     )
+    return parts
 
 
-# --- the distribution chart -----------------------------------------------------------------
+def _rolling_lines(
+    frame: Frame, points: Sequence[NightPoint], spans: Sequence[PhaseSpan]
+) -> list[str]:
+    """One line per counted span: an average reaching across a switch would smear the step
+    that the analysis measures, and suggest a change before magnesium started."""
+    parts = []
+    for span in spans:
+        if span.phase is Phase.washout:
+            continue
+        nights, averages = rolling_average(
+            [p for p in points if span.first <= p.night <= span.last]
+        )
+        if len(nights) < 2:
+            continue
+        coordinates = " ".join(
+            f"{frame.x((n - frame.first).days):.1f},{frame.y(v):.1f}"
+            for n, v in zip(nights, averages, strict=True)
+        )
+        parts.append(
+            f'<polyline points="{coordinates}" fill="none" stroke="{AVERAGE_COLOUR}" '
+            'stroke-width="2.5" stroke-linejoin="round"/>'
+        )
+    return parts
+
+
+def _night_dots(frame: Frame, points: Sequence[NightPoint]) -> list[str]:
+    parts = []
+    for point in points:
+        x, y = frame.x((point.night - frame.first).days), frame.y(point.value)
+        if point.phase is Phase.washout:
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="none" '
+                f'stroke="{WASHOUT_NIGHT_COLOUR}" stroke-width="1.5"/>'
+            )
+        else:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{NIGHT_COLOUR}"/>')
+    return parts
+
+
+def _series_summary(
+    analysis: TrialAnalysis, points: Sequence[NightPoint], outcome: Outcome, lang: Lang
+) -> str:
+    _ = translations(lang).gettext
+    result = analysis.outcomes[outcome.value]
+    unit = outcome_unit(outcome, lang)
+    sentences = [
+        _("{count} nights logged.").format(count=len(points)),
+    ]
+    for phase, mean in (
+        (Phase.baseline, result.baseline_mean),
+        (Phase.magnesium, result.magnesium_mean),
+    ):
+        nights = sum(1 for p in points if p.phase is phase)
+        if mean is not None:
+            sentences.append(
+                format_number(
+                    lang,
+                    _("{phase}: on average {mean:.1f} {unit} over {nights} nights."),
+                    phase=phase_name(phase, lang),
+                    mean=mean,
+                    unit=unit,
+                    nights=nights,
+                )
+            )
+    return " ".join(sentences)
+
+
+# --- the distribution chart -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoxStats:
+    low_whisker: float
+    q1: float
+    median: float
+    q3: float
+    high_whisker: float
+
+
+def box_stats(values: Sequence[float]) -> BoxStats:
+    """Quartiles (linear interpolation) and whiskers to the furthest night within 1.5 times
+    the box's height, as box plots conventionally draw them."""
+    ordered = sorted(values)
+    q1, median, q3 = (_quantile(ordered, q) for q in (0.25, 0.5, 0.75))
+    reach = 1.5 * (q3 - q1)
+    low = min(v for v in ordered if v >= q1 - reach)
+    high = max(v for v in ordered if v <= q3 + reach)
+    return BoxStats(low, q1, median, q3, high)
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    position = (len(ordered) - 1) * q
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
 
 
 def distribution_chart(
-    analysis: TrialAnalysis, nights: Sequence[NightEntry], outcome: Outcome, lang: Lang
-) -> bytes:
+    analysis: TrialAnalysis, points: Sequence[NightPoint], outcome: Outcome, lang: Lang
+) -> Chart:
     """Baseline against magnesium: box plots, every night as a dot, the averages marked."""
     _ = translations(lang).gettext
     result = analysis.outcomes[outcome.value]
-    points = trial_points(analysis, nights, outcome)
     groups = [
         (
             Phase.baseline,
@@ -284,108 +450,167 @@ def distribution_chart(
             result.magnesium_mean,
         ),
     ]
-    figure, axes = _figure(DISTRIBUTION_SIZE_IN)
-    # One generator, seeded afresh per chart: the same nights always land on the same spots.
-    jitter = np.random.default_rng(JITTER_SEED)
-    for position, (phase, values, average) in enumerate(groups, start=1):
-        _plot_group(axes, position, phase, values, average, jitter, lang)
-    axes.set_xticks(
-        [1, 2],
-        labels=[f"{phase_name(phase, lang)}\nn = {len(values)}" for phase, values, _ in groups],
-    )
-    axes.set_xlim(0.4, 2.6)
-    _fit_values(axes, [p.value for p in points if p.phase is not Phase.washout])
-    axes.set_ylabel(_axis_label(outcome, lang))
-    axes.yaxis.set_major_formatter(_number_formatter(lang))
-    axes.set_title(
-        _("{outcome}: baseline and magnesium").format(outcome=outcome_name(outcome, lang))
-    )
-    figure.legend(
-        handles=_distribution_legend(lang), loc="outside lower center", ncols=3, frameon=False
-    )
-    return _png(figure)
+    counted = [value for _phase, values, _mean in groups for value in values]
+    width, height = DISTRIBUTION_SIZE
+    # Two groups on a "day" scale of 0..1: the frame's x() puts them at a quarter and three.
+    first = analysis.protocol.baseline_start
+    frame = Frame(width, height, first, first + timedelta(days=1), value_axis(outcome, counted))
+    title = _("{outcome}: baseline and magnesium").format(outcome=outcome_name(outcome, lang))
+    parts = _value_grid(frame, lang)
+    jitter = random.Random(JITTER_SEED)
+    for position, (phase, values, mean) in enumerate(groups):
+        parts += _group(frame, position, phase, values, mean, jitter, lang)
+    parts += _legend(frame, [(_("Night"), "dot"), (_("Average"), "diamond"), (_("Median"), "bar")])
+    parts.append(_axis_title(frame, outcome, lang))
+    summary = _distribution_summary(groups, outcome, lang)
+    svg = _svg(frame, title, summary, parts, outcome, "distribution")
+    return Chart(outcome, "distribution", svg, summary)
 
 
-def _plot_group(
-    axes: Axes,
+def _group(
+    frame: Frame,
     position: int,
     phase: Phase,
     values: Sequence[float],
-    average: float | None,
-    jitter: np.random.Generator,
+    mean: float | None,
+    jitter: random.Random,
     lang: Lang,
-) -> None:
-    if not values:
-        return
-    axes.boxplot(
-        [values],
-        positions=[position],
-        widths=BOX_WIDTH,
-        showfliers=False,  # every night is drawn as a dot already
-        patch_artist=True,
-        boxprops={"facecolor": PHASE_FILL[phase], "edgecolor": MEDIAN_COLOUR},
-        medianprops={"color": MEDIAN_COLOUR, "linewidth": 1.5},
-        whiskerprops={"color": MEDIAN_COLOUR},
-        capprops={"color": MEDIAN_COLOUR},
-    )
-    spread = jitter.uniform(-JITTER_HALF_WIDTH, JITTER_HALF_WIDTH, len(values))
-    axes.scatter(position + spread, values, s=12, color=NIGHT_COLOUR, alpha=0.7, zorder=3)
-    if average is not None:
-        axes.scatter([position], [average], marker="D", s=46, color=AVERAGE_COLOUR, zorder=4)
-        axes.annotate(
-            format_number(lang, "{:.1f}", average),
-            (position + BOX_WIDTH / 2, average),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            color=AVERAGE_COLOUR,
-        )
-
-
-def _distribution_legend(lang: Lang) -> list[Line2D]:
-    _ = translations(lang).gettext
-    return [
-        Line2D([], [], marker="o", linestyle="", color=NIGHT_COLOUR, label=_("Night")),
-        Line2D([], [], marker="D", linestyle="", color=AVERAGE_COLOUR, label=_("Average")),
-        Line2D([], [], color=MEDIAN_COLOUR, label=_("Median")),
+) -> list[str]:
+    centre = frame.x(position)
+    half = BOX_HALF_WIDTH * (frame.x(1) - frame.x(0))
+    parts = [
+        _text(centre, frame.bottom + 21, phase_name(phase, lang), "middle"),
+        _text(centre, frame.bottom + 38, f"n = {len(values)}", "middle", SMALL_FONT_SIZE),
     ]
-
-
-# --- shared ---------------------------------------------------------------------------------
-
-
-def _figure(size_in: tuple[float, float]) -> tuple[Figure, Axes]:
-    figure = Figure(figsize=size_in, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.tick_params(labelsize=FONT_SIZE_PT)
-    for spine in ("top", "right"):
-        axes.spines[spine].set_visible(False)
-    return figure, axes
-
-
-def _fit_values(axes: Axes, values: Sequence[float]) -> None:
     if not values:
-        return
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    axes.set_ylim(low - 0.05 * span, high + HEADROOM_FRACTION * span)
+        return parts
+    stats = box_stats(values)
+    y_q1, y_q3 = frame.y(stats.q1), frame.y(stats.q3)
+    parts += [
+        f'<line x1="{centre:.1f}" x2="{centre:.1f}" y1="{frame.y(stats.low_whisker):.1f}" '
+        f'y2="{frame.y(stats.high_whisker):.1f}" stroke="{INK}"/>',
+        f'<rect x="{centre - half:.1f}" y="{y_q3:.1f}" width="{2 * half:.1f}" '
+        f'height="{max(y_q1 - y_q3, 1):.1f}" fill="{PHASE_FILL[phase]}" stroke="{INK}"/>',
+        f'<line x1="{centre - half:.1f}" x2="{centre + half:.1f}" '
+        f'y1="{frame.y(stats.median):.1f}" y2="{frame.y(stats.median):.1f}" stroke="{INK}" '
+        'stroke-width="2.5"/>',
+    ]
+    for value in values:
+        x = centre + jitter.uniform(-JITTER_HALF_WIDTH, JITTER_HALF_WIDTH) * 2 * half / 0.5
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{frame.y(value):.1f}" r="3" fill="{NIGHT_COLOUR}" '
+            'fill-opacity="0.7"/>'
+        )
+    if mean is not None:
+        parts.append(_diamond(centre, frame.y(mean)))
+        parts.append(
+            _text(
+                centre + half + 6,
+                frame.y(mean) + 5,
+                format_number(lang, "{:.1f}", mean),
+                "start",
+                colour=AVERAGE_COLOUR,
+            )
+        )
+    return parts
 
 
-def _axis_label(outcome: Outcome, lang: Lang) -> str:
-    return f"{outcome_name(outcome, lang)} ({outcome_unit(outcome, lang)})"
+def _distribution_summary(
+    groups: Sequence[tuple[Phase, Sequence[float], float | None]], outcome: Outcome, lang: Lang
+) -> str:
+    _ = translations(lang).gettext
+    unit = outcome_unit(outcome, lang)
+    sentences = []
+    for phase, values, mean in groups:
+        if not values or mean is None:
+            sentences.append(_("{phase}: no nights yet.").format(phase=phase_name(phase, lang)))
+            continue
+        stats = box_stats(values)
+        sentences.append(
+            format_number(
+                lang,
+                _(
+                    "{phase}: {nights} nights, average {mean:.1f} {unit}, middle half from "
+                    "{q1:.1f} to {q3:.1f}."
+                ),
+                phase=phase_name(phase, lang),
+                nights=len(values),
+                mean=mean,
+                unit=unit,
+                q1=stats.q1,
+                q3=stats.q3,
+            )
+        )
+    return " ".join(sentences)
 
 
-def _number_formatter(lang: Lang) -> FuncFormatter:
-    return FuncFormatter(lambda value, _position: format_number(lang, "{:g}", value))
+# --- shared -----------------------------------------------------------------------------------
 
 
-def _offset(night: date, start: date) -> int:
-    return (night - start).days
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    anchor: str,
+    size: int = FONT_SIZE,
+    colour: str = INK,
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
+        f'fill="{colour}">{escape(content)}</text>'
+    )
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    # No "Software" chunk: it names the matplotlib build, which the reader has no use for.
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return buffer.getvalue()
+def _diamond(x: float, y: float, size: float = 6) -> str:
+    return (
+        f'<path d="M{x:.1f} {y - size:.1f}L{x + size:.1f} {y:.1f}L{x:.1f} {y + size:.1f}'
+        f'L{x - size:.1f} {y:.1f}Z" fill="{AVERAGE_COLOUR}"/>'
+    )
+
+
+def _legend(frame: Frame, entries: Sequence[tuple[str, str]]) -> list[str]:
+    """One entry a line under the plot: phone-width charts have no room side by side."""
+    parts = []
+    y = frame.height - MARGIN_BOTTOM + 38
+    x = frame.left
+    for label, mark in entries:
+        if x > frame.left and x + 14 + 7.5 * len(label) > frame.right:
+            x, y = frame.left, y + 18
+        if mark == "dot":
+            parts.append(
+                f'<circle cx="{x + 5:.1f}" cy="{y - 5:.1f}" r="3.5" fill="{NIGHT_COLOUR}"/>'
+            )
+        elif mark == "ring":
+            parts.append(
+                f'<circle cx="{x + 5:.1f}" cy="{y - 5:.1f}" r="3.5" fill="none" '
+                f'stroke="{WASHOUT_NIGHT_COLOUR}" stroke-width="1.5"/>'
+            )
+        elif mark == "diamond":
+            parts.append(_diamond(x + 5, y - 5, 5))
+        else:
+            colour = AVERAGE_COLOUR if mark == "line" else INK
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x + 12:.1f}" y1="{y - 5:.1f}" y2="{y - 5:.1f}" '
+                f'stroke="{colour}" stroke-width="2.5"/>'
+            )
+        parts.append(_text(x + 16, y, label, "start", SMALL_FONT_SIZE))
+        x += 16 + 7.2 * len(label) + 14
+    return parts
+
+
+def _axis_title(frame: Frame, outcome: Outcome, lang: Lang) -> str:
+    label = f"{outcome_name(outcome, lang)} ({outcome_unit(outcome, lang)})"
+    return _text(8, 18, label, "start", SMALL_FONT_SIZE)
+
+
+def _svg(
+    frame: Frame, title: str, summary: str, parts: Sequence[str], outcome: Outcome, kind: str
+) -> str:
+    ident = f"chart-{outcome.value.replace('_', '-')}-{kind}"
+    return (
+        f'<svg viewBox="0 0 {frame.width:.0f} '
+        f'{frame.height:.0f}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
+        'class="chart" font-family="system-ui, sans-serif">'
+        f'<title id="{ident}-title">{escape(title)}</title>'
+        f'<desc id="{ident}-desc">{escape(summary)}</desc>' + "".join(parts) + "</svg>"
+    )

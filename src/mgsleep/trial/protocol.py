@@ -9,35 +9,29 @@ phase, with a washout after each magnesium phase that counts for neither (Held 2
 from __future__ import annotations
 
 from datetime import date, timedelta
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mgsleep.clock import ClockTime, SaneDate, parse_clock_field
+from mgsleep.errors import problem
+from mgsleep.trial.kinds import Design, Outcome, Phase, Verdict
+
+__all__ = [
+    "DEFAULT_WASHOUT_DAYS",
+    "IDEAL_BASELINE_NIGHTS",
+    "MIN_BASELINE_NIGHTS",
+    "MIN_MAGNESIUM_NIGHTS",
+    "Design",
+    "Outcome",
+    "Phase",
+    "TrialProtocol",
+    "Verdict",
+]
 
 MIN_BASELINE_NIGHTS = 7
 IDEAL_BASELINE_NIGHTS = 14
 MIN_MAGNESIUM_NIGHTS = 28
 DEFAULT_WASHOUT_DAYS = 14
-
-
-class Design(StrEnum):
-    ab = "ab"
-    abab = "abab"
-
-
-class Phase(StrEnum):
-    baseline = "baseline"
-    magnesium = "magnesium"
-    washout = "washout"
-
-
-class Outcome(StrEnum):
-    sleep_latency_min = "sleep_latency_min"
-    total_sleep_min = "total_sleep_min"
-    sleep_efficiency_pct = "sleep_efficiency_pct"
-    waso_min = "waso_min"
-    quality = "quality"
 
 
 class TrialProtocol(BaseModel):
@@ -51,29 +45,37 @@ class TrialProtocol(BaseModel):
     form: str | None = None
     dose_mg: float | None = Field(default=None, gt=0, le=2000, description="elemental")
     intake_time: ClockTime | None = None
+    primary_outcome: Outcome = Outcome.sleep_latency_min
 
     @field_validator("intake_time", mode="before")
     @classmethod
     def _clock(cls, value: object) -> object:
         return parse_clock_field(value)
 
-    primary_outcome: Outcome = Outcome.sleep_latency_min
-
     @model_validator(mode="after")
     def _phases_make_sense(self) -> TrialProtocol:
         baseline_nights = (self.magnesium_start - self.baseline_start).days
         if baseline_nights < MIN_BASELINE_NIGHTS:
-            raise ValueError(
-                f"magnesium_start: the baseline needs at least {MIN_BASELINE_NIGHTS} nights "
-                f"(ideally {IDEAL_BASELINE_NIGHTS}); it has {baseline_nights}"
+            raise problem(
+                "magnesium_start",
+                "baseline_too_short",
+                "the baseline needs at least {nights} nights (ideally {ideal}); it has {has}",
+                nights=MIN_BASELINE_NIGHTS,
+                ideal=IDEAL_BASELINE_NIGHTS,
+                has=baseline_nights,
             )
         if self.end is not None and self.end <= self.magnesium_start:
-            raise ValueError("end: the trial must end after magnesium starts")
+            raise problem(
+                "end", "end_before_magnesium", "the trial must end after magnesium starts"
+            )
         if self.design is Design.abab and 2 * baseline_nights < MIN_MAGNESIUM_NIGHTS:
-            raise ValueError(
-                f"magnesium_start: in A-B-A-B each phase is as long as the baseline; two "
-                f"magnesium phases need at least {MIN_MAGNESIUM_NIGHTS} nights together, so "
-                f"the baseline needs at least {MIN_MAGNESIUM_NIGHTS // 2} nights"
+            raise problem(
+                "magnesium_start",
+                "abab_baseline_too_short",
+                "in A-B-A-B each phase is as long as the baseline; two magnesium phases need at "
+                "least {total} nights together, so the baseline needs at least {nights} nights",
+                total=MIN_MAGNESIUM_NIGHTS,
+                nights=MIN_MAGNESIUM_NIGHTS // 2,
             )
         return self
 

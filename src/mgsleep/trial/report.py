@@ -1,13 +1,12 @@
 """The trial report: one self-contained, printable HTML page in the person's language.
 
-Styles are inline and the charts are embedded as data: URLs, so the page opens offline, can be
+Styles and the charts (SVG) are inline, so the page opens offline, can be
 mailed or saved as a single file, and prints the same anywhere. The page's sentences live in
 the template and are translated through the catalog; this module gathers and formats values.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,16 +24,8 @@ from mgsleep.trial.analysis import (
     MAX_MORE_NIGHTS,
     OutcomeResult,
     TrialAnalysis,
-    Verdict,
 )
-from mgsleep.trial.charts import (
-    DISTRIBUTION_SIZE_IN,
-    DPI,
-    ROLLING_NIGHTS,
-    SERIES_SIZE_IN,
-    all_charts,
-    chart_filename,
-)
+from mgsleep.trial.charts import ROLLING_NIGHTS, Chart, all_charts, chart_filename
 from mgsleep.trial.labels import change_unit, outcome_name, outcome_unit, phase_name
 from mgsleep.trial.protocol import (
     MIN_BASELINE_NIGHTS,
@@ -42,6 +33,7 @@ from mgsleep.trial.protocol import (
     Design,
     Outcome,
     Phase,
+    Verdict,
 )
 
 TEMPLATE = "report.html"
@@ -60,8 +52,8 @@ class OutcomeRow:
     primary: bool
     result: OutcomeResult
     trend_holds: bool | None
-    series_png_uri: str | None
-    distribution_png_uri: str | None
+    series: Chart | None
+    distribution: Chart | None
 
 
 @dataclass(frozen=True)
@@ -142,19 +134,11 @@ def _context(analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang) 
         "min_magnesium_nights": MIN_MAGNESIUM_NIGHTS,
         "max_more_nights": MAX_MORE_NIGHTS,
         "rolling_nights": ROLLING_NIGHTS,
-        "series_px": _pixels(SERIES_SIZE_IN),
-        "distribution_px": _pixels(DISTRIBUTION_SIZE_IN),
     }
 
 
-def _pixels(size_in: tuple[float, float]) -> tuple[int, int]:
-    """The chart's size in pixels, so the page reserves its room before the image decodes."""
-    width_in, height_in = size_in
-    return round(width_in * DPI), round(height_in * DPI)
-
-
 def _row(
-    analysis: TrialAnalysis, outcome: Outcome, charts: dict[str, bytes], lang: Lang
+    analysis: TrialAnalysis, outcome: Outcome, charts: dict[str, Chart], lang: Lang
 ) -> OutcomeRow:
     result = analysis.outcomes[outcome.value]
     return OutcomeRow(
@@ -165,8 +149,8 @@ def _row(
         primary=outcome is analysis.primary_outcome,
         result=result,
         trend_holds=trend_holds(result),
-        series_png_uri=_png_uri(charts.get(chart_filename(outcome, "series"))),
-        distribution_png_uri=_png_uri(charts.get(chart_filename(outcome, "distribution"))),
+        series=charts.get(chart_filename(outcome, "series")),
+        distribution=charts.get(chart_filename(outcome, "distribution")),
     )
 
 
@@ -179,12 +163,6 @@ def trend_holds(result: OutcomeResult) -> bool | None:
     if result.verdict not in (Verdict.improved, Verdict.worse):
         return None
     return trend.ci_low > 0 if result.difference > 0 else trend.ci_high < 0
-
-
-def _png_uri(png: bytes | None) -> str | None:
-    if png is None:
-        return None
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _phases_shown(analysis: TrialAnalysis) -> list[str]:

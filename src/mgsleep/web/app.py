@@ -15,7 +15,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from mgsleep.errors import InputError
+from mgsleep.errors import Conflict, InputError, NotFound, Problem, problems_from
 from mgsleep.store.db import open_store
 from mgsleep.web.deps import LoginRequired
 from mgsleep.web.guards import DOCS_CSP, KB, MB, REPORT_CSP, Limits, RequestGuard
@@ -100,31 +100,46 @@ def _limits(settings: Settings) -> Limits:
     )
 
 
+def _status_of(error: InputError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Conflict):
+        return 409
+    return int(getattr(error, "status_code", 422))
+
+
+def _public(found: Problem) -> dict[str, object]:
+    if found.code == "json_invalid":
+        at = found.field.rsplit(".", 1)[-1] if found.field else "?"
+        reason = f"not valid JSON at character {at}: {found.params.get('error', found.detail)}"
+        return {"field": "document", "reason": reason, "code": found.code, "params": {}}
+    return {
+        "field": found.field or "document",
+        "reason": found.detail or found.english(),
+        "code": found.code,
+        "params": dict(found.params),
+    }
+
+
 def _include_routers(app: FastAPI) -> None:
-    from mgsleep.web import api, pages, pages_diary, pages_import, pages_plan
+    from mgsleep.web import api, pages
 
     app.include_router(api.router, prefix="/api/v1")
     # Pages are for people; the OpenAPI schema documents the JSON API only.
-    for module in (pages, pages_plan, pages_diary, pages_import):
-        app.include_router(module.router, include_in_schema=False)
+    app.include_router(pages.router, include_in_schema=False)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def input_error(request: Request, error: InputError) -> Response:
-        return JSONResponse(status_code=422, content={"detail": [error.as_dict()]})
+        return JSONResponse(status_code=_status_of(error), content={"detail": error.as_dicts()})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
-        # Field and reason only: never the submitted values, which may be personal.
-        detail = [
-            {
-                "field": ".".join(str(p) for p in problem["loc"] if p != "body"),
-                "reason": str(problem["msg"]).removeprefix("Value error, "),
-            }
-            for problem in error.errors()
-        ]
-        return JSONResponse(status_code=422, content={"detail": detail})
+        # Field, code and reason only: never the submitted values, which may be personal.
+        return JSONResponse(
+            status_code=422, content={"detail": [_public(p) for p in problems_from(error.errors())]}
+        )
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired) -> Response:
@@ -139,7 +154,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         api = request.url.path.startswith("/api/")
         if api and isinstance(error.detail, str) and error.status_code in reasons:
             field = "body" if error.status_code == 400 else "path"
-            problem = InputError(field, f"{reasons[error.status_code]}: {error.detail}")
+            code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+            problem = InputError(
+                field,
+                code[error.status_code],
+                detail=f"{reasons[error.status_code]}: {error.detail}",
+            )
             return JSONResponse(
                 status_code=422 if error.status_code == 400 else error.status_code,
                 content={"detail": [problem.as_dict()]},
@@ -151,17 +171,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def lost_race(request: Request, error: IntegrityError) -> Response:
         # Two requests wrote the same thing at the same moment (PostgreSQL lets both try);
         # the one that lost hears so, and can try again.
-        problem = InputError("", "changed at the same moment by another request; try again")
+        problem = InputError("", "changed_meanwhile")
         return JSONResponse(status_code=409, content={"detail": [problem.as_dict()]})
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, error: DataError) -> Response:
         # A value the database cannot hold (the models refuse these first; this is the net).
-        problem = InputError(
-            "",
-            "a value could not be stored: it holds a character or a size "
-            "the database does not take",
-        )
+        problem = InputError("", "unstorable")
         return JSONResponse(status_code=422, content={"detail": [problem.as_dict()]})
 
     @app.exception_handler(OperationalError)

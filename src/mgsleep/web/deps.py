@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -11,9 +11,11 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from mgsleep.clock import now as clock_now
 from mgsleep.i18n import Lang, parse_lang
 from mgsleep.security import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, new_csrf_token, same_token
 from mgsleep.service.accounts import LoginLimits, SessionRules, binding, session_account
+from mgsleep.service.profile import person_today
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import Account
 from mgsleep.web.settings import Settings
@@ -53,8 +55,8 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def now() -> datetime:
-    """The one place the web shell reads the clock."""
-    return datetime.now(UTC)
+    """The moment (clock.now: the one place the program reads the clock)."""
+    return clock_now()
 
 
 def get_lang(request: Request, settings: SettingsDep) -> Lang:
@@ -178,3 +180,15 @@ async def check_form_csrf(request: Request) -> None:
     given = form.get("csrf_token")
     if not same_token(request.session.get(SESSION_CSRF), given if isinstance(given, str) else None):
         raise HTTPException(status_code=403, detail="the form has expired; reload the page")
+
+
+def today_for(session: Session, owner_id: int) -> date:
+    """Today where the person lives: every "today" of a request enters here."""
+    return person_today(session, owner_id, now())
+
+
+def get_today(session: SessionDep, user: CurrentUser) -> date:
+    return today_for(session, user.id)
+
+
+TodayDep = Annotated[date, Depends(get_today)]

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import importlib
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from mgsleep.diary.night import NightEntry
+from mgsleep.diary.sources import SOURCES
+from mgsleep.errors import Problem, problems_from
 
 # Shorter than this, or starting and ending in daylight, a sleep is a nap, not the night.
 NAP_MAX_MIN = 180
@@ -34,22 +37,48 @@ class Nap:
 
 @dataclass(frozen=True)
 class Rejected:
+    """A record (or the whole file, at position "file") the diary cannot take, and why: the
+    English `reason`, and where a shell can say it in the reader's language, its code."""
+
     position: str
     reason: str
+    code: str = "refused"
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    # The field of the record that is wrong, where one is ("sleep_latency_min").
+    field: str = ""
+    # The line in the file, where the source is a table (the diary CSV).
+    row: int | None = None
+
+    @property
+    def problem(self) -> Problem:
+        where = f"{self.position}, {self.field}" if self.field else self.position
+        return Problem(where, self.code, self.params, detail=self.reason)
+
+    @classmethod
+    def of(cls, position: str, found: Problem, *, row: int | None = None) -> Rejected:
+        field_name = f"{found.field}: " if found.field else ""
+        reason = field_name + found.english()
+        return cls(position, reason, found.code, dict(found.params), field=found.field, row=row)
 
 
 ImportItem = NightEntry | Nap | Rejected
-Reader = Callable[[BinaryIO, str], Iterator[ImportItem]]
 
-# Source name -> module under mgsleep.diary.imports (each has read(stream, timezone)).
-SOURCES: dict[str, str] = {
-    "csv": "diary_csv",
-    "sleep_as_android": "sleep_as_android",
-    "fitbit": "fitbit",
-    "oura": "oura",
-    "garmin": "garmin",
-    "apple_health": "apple_health",
-}
+
+@dataclass
+class ImportReport:
+    nights_found: int = 0
+    added: int = 0
+    replaced: int = 0
+    already_present: int = 0
+    beside_hand_entries: int = 0
+    naps: int = 0
+    rejected: list[Rejected] = dataclass_field(default_factory=list)
+    dry_run: bool = False
+    # The dates whose stored night differed from the file's and was overwritten.
+    replaced_dates: list[date] = dataclass_field(default_factory=list)
+
+
+Reader = Callable[[BinaryIO, str], Iterator[ImportItem]]
 
 
 # A real export compresses about 10 to 30 times; a zip bomb thousands of times.
@@ -158,7 +187,6 @@ def night_or_rejected(sleep: DeviceSleep, timezone: str, position: str) -> Impor
     try:
         return sleep_night(sleep, timezone)
     except ValidationError as error:
-        reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
-        return Rejected(position=position, reason=reason)
+        return Rejected.of(position, problems_from(error)[0])
     except ValueError as error:
         return Rejected(position=position, reason=str(error))

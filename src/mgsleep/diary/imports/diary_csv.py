@@ -17,13 +17,13 @@ def read(stream: BinaryIO, timezone: str) -> Iterator[ImportItem]:
     try:
         text = io.TextIOWrapper(stream, encoding="utf-8-sig").read()
     except UnicodeDecodeError:
-        yield Rejected(position="file", reason="not a UTF-8 CSV file")
+        yield Rejected("file", "not a UTF-8 CSV file", "not_utf8")
         return
     try:
         for item in parse_csv(text, timezone=timezone):
             if isinstance(item, RowError):
-                yield Rejected(position=f"row {item.row}", reason=f"{item.field}: {item.reason}")
+                yield Rejected.of(f"row {item.row}", item.problem, row=item.row)
             else:
                 yield item
     except InputError as error:
-        yield Rejected(position="file", reason=str(error))
+        yield Rejected.of("file", error.problem)

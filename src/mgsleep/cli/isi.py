@@ -3,38 +3,36 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mgsleep.cli_common import DbOption, JsonOption, LangOption, View, date_option, print_json
-from mgsleep.diary.questionnaires import Score, change, score
+from mgsleep.cli.common import (
+    DbOption,
+    JsonOption,
+    LangOption,
+    View,
+    date_option,
+    local_store,
+    print_json,
+)
 from mgsleep.errors import InputError
-from mgsleep.evidence import load_evidence
-from mgsleep.evidence.schema import Questionnaire
-from mgsleep.store.db import open_store, session_scope
-from mgsleep.store.repo import DuplicateResponse, add_response, get_responses, local_user_id
 
-ISI = "isi"
+if TYPE_CHECKING:
+    from mgsleep.diary.questionnaires import Score
+    from mgsleep.evidence.schema import Questionnaire
 
 
 def _parse_answers(text: str) -> list[int]:
     try:
         return [int(part) for part in text.replace(" ", "").split(",") if part != ""]
     except ValueError as error:
-        raise InputError(
-            "--answers", "expected whole numbers separated by commas", value=text
-        ) from error
+        raise InputError("--answers", "answer_list", value=text) from error
 
 
 def _ask(view: View, q: Questionnaire) -> list[int]:
     if not sys.stdin.isatty():
-        raise InputError(
-            "--answers",
-            "no answers given",
-            allowed="give --answers 1,2,0,... or run it in a terminal",
-        )
+        raise InputError("--answers", "missing", hint="answers_option")
     view.console.print(f"[bold]{view.text(q.name)}[/] — {view.text(q.recall)}")
     answers = []
     for number, item in enumerate(q.items, start=1):
@@ -72,38 +70,22 @@ def isi_command(
     lang: LangOption = None,
 ) -> None:
     """The Insomnia Severity Index: score, band, and the change since your first one."""
+    from mgsleep.evidence import load_evidence
+    from mgsleep.public import isi_created
+    from mgsleep.service.isi import record_isi
+
     view = View(lang)
-    q = load_evidence().questionnaire(ISI)
+    q = load_evidence().questionnaire("isi")
     given = _parse_answers(answers) if answers is not None else _ask(view, q)
-    result = score(q, given)
-    day = date_option(taken_on, "--date") if taken_on else date.today()
-    engine = open_store(db)
-    try:
-        with session_scope(engine) as session:
-            owner = local_user_id(session)
-            add_response(session, owner, ISI, day, given, result.total_points, replace=replace)
-            earlier = [r for r in get_responses(session, owner, ISI) if r.taken_on < day]
-    except DuplicateResponse as error:
-        raise InputError(
-            "--date",
-            "an ISI for this day is already stored",
-            value=day.isoformat(),
-            allowed="add --replace to overwrite it",
-        ) from error
-    first = score(q, list(earlier[0].answers)) if earlier else None
-    since = None if first is None else change(q, first, result)
+    day = date_option(taken_on, "--date")
+    with local_store(db) as (session, owner):
+        recorded = record_isi(session, owner, given, day, replace=replace)
     if as_json:
-        print_json(
-            {
-                "date": day.isoformat(),
-                **result.model_dump(mode="json"),
-                "change_since_first": None if since is None else since.model_dump(mode="json"),
-            }
-        )
+        print_json(isi_created(recorded, view.lang))
         return
-    _print_score(view, q, result)
-    if since is not None:
-        view.console.print(view.text(since.text))
+    _print_score(view, q, recorded.record.score)
+    if recorded.since_first is not None:
+        view.console.print(view.text(recorded.since_first.text))
 
 
 def _print_score(view: View, q: Questionnaire, result: Score) -> None:

@@ -7,21 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from mgsleep.clock import DEFAULT_TIMEZONE
-from mgsleep.diary.imports import SOURCES, reader_for
-from mgsleep.errors import InputError
-from mgsleep.store.importing import apply_import
-from mgsleep.store.repo import DuplicateNight, get_profile
+from mgsleep.diary.sources import SOURCES
+from mgsleep.errors import InputError, sentence
+from mgsleep.service.imports import import_file
+from mgsleep.service.profile import person_zone
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep
-from mgsleep.web.pages import FormCsrf, render
+from mgsleep.web.pages.common import FormCsrf, render
 
 router = APIRouter()
-
-
-def _zone(session: SessionDep, owner_id: int) -> str:
-    profile = get_profile(session, owner_id) or {}
-    zone = profile.get("timezone")
-    return zone if isinstance(zone, str) and zone else DEFAULT_TIMEZONE
 
 
 @router.get("/import", response_class=HTMLResponse)
@@ -51,29 +44,26 @@ def import_upload(
 ) -> Response:
     error = None
     report = None
-    if source not in SOURCES:
-        error = f"source: unknown ({source!r}); valid: {', '.join(SOURCES)}"
-    else:
-        try:
-            # A savepoint: a refused file leaves the diary exactly as it was.
-            with session.begin_nested():
-                items = reader_for(source)(file.file, _zone(session, user.id))
-                report = apply_import(
-                    session, user.id, items, replace=replace == "yes", dry_run=dry_run == "yes"
-                )
-        except InputError as problem:
-            error = problem.reason
-        except DuplicateNight as problem:
-            error = str(problem)
-    status = 200 if error is None else 422
+    try:
+        report = import_file(
+            session,
+            user.id,
+            source,
+            file.file,
+            timezone=person_zone(session, user.id),
+            replace=replace == "yes",
+            dry_run=dry_run == "yes",
+        )
+    except InputError as problem:
+        error = sentence(problem.problem, lang)
     return render(
         request,
         "import.html",
         lang,
         user,
-        status_code=status,
+        status_code=200 if error is None else 422,
         sources=list(SOURCES),
         report=report,
         error=error,
-        chosen=source,
+        chosen=source if source in SOURCES else "fitbit",
     )

@@ -2,68 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
-from mgsleep.cli_common import (
+from mgsleep.cli.common import (
     DbOption,
     JsonOption,
     LangOption,
     View,
     clock_option,
     date_option,
+    local_store,
     print_json,
-    read_document,
 )
-from mgsleep.diary.night import NightEntry
-from mgsleep.documents import parse_document
+from mgsleep.cli.plan import read_profile
 from mgsleep.errors import InputError
-from mgsleep.plan import Verdict as PlanVerdict
-from mgsleep.plan import make_plan
-from mgsleep.profile import Profile
-from mgsleep.schedule import evening
-from mgsleep.store.db import open_store, session_scope
-from mgsleep.store.repo import (
-    active_trial,
-    get_nights,
-    get_responses,
-    local_user_id,
-    start_trial,
-)
-from mgsleep.trial.analysis import TrialAnalysis, analyse
-from mgsleep.trial.analysis import report as summarise_trial
-from mgsleep.trial.charts import all_charts
-from mgsleep.trial.labels import outcome_name, phase_name, verdict_name
-from mgsleep.trial.protocol import Design, Outcome, Phase, TrialProtocol
-from mgsleep.trial.report import render_html
+from mgsleep.trial.kinds import Design, Outcome, Phase
+
+if TYPE_CHECKING:
+    from mgsleep.service.trials import TrialInputs
+    from mgsleep.trial.analysis import TrialAnalysis
 
 trial_app = typer.Typer(help="The N-of-1 trial: baseline, then magnesium.", no_args_is_help=True)
-
-
-def _from_plan(profile_file: Path, baseline_start: date) -> dict[str, Any]:
-    """Form, dose and intake time from the person's plan, so the trial tests what they take."""
-    profile = parse_document(read_document(profile_file), Profile)
-    plan = make_plan(profile, start=baseline_start)
-    if plan.verdict is PlanVerdict.stop or plan.elemental_mg is None:
-        raise InputError(
-            "--profile",
-            "the plan proposes no magnesium (a stop finding or no room under the limit)",
-            allowed="see `mgsleep plan` and talk to your doctor first",
-        )
-    intake = next(
-        (
-            e.start.time()
-            for e in evening(plan, night=baseline_start).entries
-            if e.kind == "magnesium"
-        ),
-        None,
-    )
-    return {"form": plan.form, "dose_mg": plan.elemental_mg, "intake_time": intake}
 
 
 @trial_app.command("start")
@@ -93,8 +57,11 @@ def start_command(
     lang: LangOption = None,
 ) -> None:
     """Set the protocol: phases by date, what is taken, the primary outcome."""
+    from mgsleep.plan import make_plan
+    from mgsleep.service.trials import intake_from_plan, start_trial
+
     first = date_option(baseline_start, "--baseline-start")
-    data: dict[str, Any] = {
+    values: dict[str, Any] = {
         "baseline_start": first,
         "magnesium_start": date_option(magnesium_start, "--magnesium-start"),
         "end": date_option(end, "--end") if end else None,
@@ -106,11 +73,17 @@ def start_command(
         "primary_outcome": primary,
     }
     if profile is not None:
-        data |= {k: v for k, v in _from_plan(profile, first).items() if data.get(k) is None}
-    protocol = _protocol(data)
-    engine = open_store(db)
-    with session_scope(engine) as session:
-        start_trial(session, local_user_id(session), protocol)
+        try:
+            intake = intake_from_plan(make_plan(read_profile(profile), start=first), first)
+        except InputError as error:
+            raise InputError.of(replace(error.problem, field="--profile")) from error
+        taken = {"form": intake.form, "dose_mg": intake.dose_mg, "intake_time": intake.intake_time}
+        values |= {k: v for k, v in taken.items() if values.get(k) is None}
+    try:
+        with local_store(db) as (session, owner):
+            protocol = start_trial(session, owner, values)
+    except InputError as error:
+        raise _as_option(error) from error
     if as_json:
         print_json(protocol)
         return
@@ -126,32 +99,24 @@ def start_command(
     )
 
 
-def _protocol(data: dict[str, Any]) -> TrialProtocol:
-    try:
-        return TrialProtocol.model_validate(data)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        message = problem["msg"].removeprefix("Value error, ")
-        field, _, reason = message.partition(": ")
-        if not reason:
-            field, reason = ".".join(str(p) for p in problem["loc"]), message
-        raise InputError("--" + field.replace("_", "-"), reason) from error
+def _as_option(error: InputError) -> InputError:
+    """A protocol field named as the option a person typed: magnesium_start -> --magnesium-start."""
+    return InputError.of(replace(error.problem, field="--" + error.field.replace("_", "-")))
 
 
-def load_analysis(db: str | None, as_of: date) -> TrialAnalysis:
-    return load_trial(db, as_of)[0]
+def _inputs(db: str | None) -> TrialInputs:
+    from mgsleep.service.trials import trial_inputs
+
+    with local_store(db, write=False) as (session, owner):
+        return trial_inputs(session, owner)
 
 
-def load_trial(db: str | None, as_of: date) -> tuple[TrialAnalysis, list[NightEntry]]:
-    engine = open_store(db)
-    with session_scope(engine) as session:
-        owner = local_user_id(session)
-        protocol = active_trial(session, owner)
-        if protocol is None:
-            raise InputError("trial", "no trial started", allowed="run `mgsleep trial start`")
-        nights = get_nights(session, owner)
-        isi = [(r.taken_on, r.total) for r in get_responses(session, owner, "isi")]
-    return analyse(protocol, nights, as_of=as_of, isi_totals=isi), nights
+def _analysis(db: str | None, as_of: str | None) -> tuple[TrialInputs, TrialAnalysis, Any]:
+    from mgsleep.service.trials import trial_analysis
+
+    inputs = _inputs(db)
+    day = date_option(as_of, "--as-of")
+    return inputs, trial_analysis(inputs, day), day
 
 
 AsOfOption = Annotated[
@@ -167,20 +132,14 @@ def status_command(
     lang: LangOption = None,
 ) -> None:
     """Nights logged per phase, adherence, what is missing, when the verdict is due."""
-    analysis = load_analysis(db, date_option(as_of, "--as-of") if as_of else date.today())
-    due = analysis.protocol.verdict_due()
+    from mgsleep.public import trial_status
+
+    _, analysis, _day = _analysis(db, as_of)
     if as_json:
-        print_json(
-            {
-                "nights_by_phase": analysis.nights_by_phase,
-                "missing_nights": analysis.missing_nights,
-                "adherence_pct": analysis.adherence_pct,
-                "more_nights_needed": analysis.more_nights_needed,
-                "verdict_due": due.isoformat(),
-                "verdict": analysis.verdict.value,
-            }
-        )
+        print_json(trial_status(analysis))
         return
+    from mgsleep.trial.labels import phase_name
+
     view = View(lang)
     _ = view._
     table = Table(show_header=False)
@@ -193,19 +152,9 @@ def status_command(
         _("adherence"),
         view.pct(None if analysis.adherence_pct is None else analysis.adherence_pct / 100),
     )
-    table.add_row(_("verdict due"), due.isoformat())
+    table.add_row(_("verdict due"), analysis.protocol.verdict_due().isoformat())
     view.console.print(table)
-    if analysis.more_nights_needed:
-        view.console.print(
-            view.fmt(
-                "{count} more nights are needed for a verdict.", count=analysis.more_nights_needed
-            )
-        )
-
-
-def outcomes_json(analysis: TrialAnalysis) -> dict[str, Any]:
-    """What `trial report --json` prints; the API's report has the same keys."""
-    return summarise_trial(analysis).model_dump(mode="json")
+    _more_nights(view, analysis)
 
 
 @trial_app.command("report")
@@ -214,32 +163,45 @@ def report_command(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")
     ] = None,
-    png: Annotated[
-        Path | None, typer.Option("--png", help="Write the charts as PNG files in this folder.")
+    charts: Annotated[
+        Path | None, typer.Option("--charts", help="Write the charts as SVG files in this folder.")
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
     lang: LangOption = None,
 ) -> None:
     """Per outcome: phase means, the difference with its interval, the verdict; charts."""
-    analysis, nights = load_trial(db, date_option(as_of, "--as-of") if as_of else date.today())
+    from mgsleep.service.trials import trial_charts, trial_report, trial_report_html
+
+    inputs, analysis, day = _analysis(db, as_of)
     view = View(lang)
     if html is not None:
-        html.write_text(render_html(analysis, nights, view.lang), "utf-8")
-    if png is not None:
-        png.mkdir(parents=True, exist_ok=True)
-        for name, image in all_charts(analysis, nights, view.lang).items():
-            (png / name).write_bytes(image)
+        html.write_text(trial_report_html(inputs, day, view.lang), "utf-8")
+    if charts is not None:
+        charts.mkdir(parents=True, exist_ok=True)
+        for name, chart in trial_charts(inputs, day, view.lang).items():
+            (charts / name).write_text(chart.document(), "utf-8")
     if as_json:
-        print_json(outcomes_json(analysis))
+        print_json(trial_report(inputs, day))
         return
     _print_outcomes(view, analysis)
-    for written in (html, png):
+    for written in (html, charts):
         if written is not None:
             view.console.print(view.fmt("Written: {path}", path=written))
 
 
+def _more_nights(view: View, analysis: TrialAnalysis) -> None:
+    if analysis.more_nights_needed:
+        view.console.print(
+            view.fmt(
+                "{count} more nights are needed for a verdict.", count=analysis.more_nights_needed
+            )
+        )
+
+
 def _print_outcomes(view: View, analysis: TrialAnalysis) -> None:
+    from mgsleep.trial.labels import outcome_name, verdict_name
+
     _ = view._
     table = Table(title=_("Trial report"))
     for header in (
@@ -249,7 +211,7 @@ def _print_outcomes(view: View, analysis: TrialAnalysis) -> None:
         _("difference (95% interval)"),
         _("verdict"),
     ):
-        table.add_column(header)
+        table.add_column(header, overflow="fold")
     for name, result in analysis.outcomes.items():
         interval = (
             "—"
@@ -269,9 +231,4 @@ def _print_outcomes(view: View, analysis: TrialAnalysis) -> None:
             verdict_name(result.verdict.value, view.lang),
         )
     view.console.print(table)
-    if analysis.more_nights_needed:
-        view.console.print(
-            view.fmt(
-                "{count} more nights are needed for a verdict.", count=analysis.more_nights_needed
-            )
-        )
+    _more_nights(view, analysis)

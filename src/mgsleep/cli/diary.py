@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.markup import escape
 from rich.table import Table
 
-from mgsleep.cli_common import (
+from mgsleep.cli.common import (
     DbOption,
     JsonOption,
     LangOption,
     View,
     date_option,
+    local_store,
     print_json,
-    read_document,
+    read_bytes,
+    zone_option,
 )
-from mgsleep.diary.csvio import RowError, parse_csv, to_csv
-from mgsleep.diary.night import NightEntry, metrics
+from mgsleep.cli.imports import TimezoneOption, print_report
 from mgsleep.errors import InputError
-from mgsleep.store.db import open_store, session_scope
-from mgsleep.store.repo import DuplicateNight, add_night, get_nights, import_nights, local_user_id
+
+if TYPE_CHECKING:
+    from mgsleep.diary.night import NightEntry
 
 diary_app = typer.Typer(
     help="The sleep diary: add a night, list, import or export CSV.", no_args_is_help=True
@@ -44,19 +44,13 @@ PROMPTS: tuple[tuple[str, str], ...] = (
     ("magnesium_mg", "Magnesium taken last evening, mg elemental (empty if none)"),
 )
 REQUIRED = ("in_bed", "lights_out", "sleep_latency_min", "final_wake", "out_of_bed")
-MAX_ERRORS_SHOWN = 20
-
-
-def _store(db: str | None) -> Any:
-    return open_store(db)
 
 
 def _previous(db: str | None, night: date) -> NightEntry | None:
-    engine = _store(db)
-    with session_scope(engine) as session:
-        owner = local_user_id(session)
-        earlier = get_nights(session, owner, end=night - timedelta(days=1))
-    return earlier[-1] if earlier else None
+    from mgsleep.service.diary import night_before
+
+    with local_store(db, write=False) as (session, owner):
+        return night_before(session, owner, night)
 
 
 def _answer_defaults(previous: NightEntry | None) -> dict[str, str]:
@@ -71,9 +65,7 @@ def _ask(view: View, given: dict[str, Any], previous: NightEntry | None) -> dict
     missing = [k for k in REQUIRED if given.get(k) in (None, "")]
     if missing and not sys.stdin.isatty():
         raise InputError(
-            "diary add",
-            "missing values: " + ", ".join(missing),
-            allowed="give them as options (e.g. --in-bed 22:30), or run it in a terminal",
+            "diary add", "missing_answers", hint="values_as_options", names=", ".join(missing)
         )
     if not missing:
         return given
@@ -128,7 +120,7 @@ def add_command(
 ) -> None:
     """Add last night; asks for what the options do not give (defaults: the night before)."""
     view = View(lang)
-    night_date = date_option(night, "--date") if night else date.today()
+    night_date = date_option(night, "--date")
     given: dict[str, Any] = {
         "in_bed": in_bed,
         "lights_out": lights_out,
@@ -147,18 +139,12 @@ def add_command(
         data["intake_time"] = intake_time
     if notes:
         data["notes"] = notes
+    from mgsleep.diary.night import metrics
+    from mgsleep.service.diary import add_night
+
     entry = _validated(data)
-    engine = _store(db)
-    try:
-        with session_scope(engine) as session:
-            add_night(session, local_user_id(session), entry, replace=replace)
-    except DuplicateNight as error:
-        raise InputError(
-            "--date",
-            "this night is already in the diary",
-            value=night_date.isoformat(),
-            allowed="add --replace to overwrite it",
-        ) from error
+    with local_store(db) as (session, owner):
+        add_night(session, owner, entry, replace=replace)
     result = metrics(entry)
     if as_json:
         print_json(result)
@@ -174,12 +160,14 @@ def add_command(
 
 
 def _validated(data: dict[str, Any]) -> NightEntry:
+    from pydantic import ValidationError
+
+    from mgsleep.diary.night import NightEntry
+
     try:
         return NightEntry.model_validate(data)
     except ValidationError as error:
-        problem = error.errors()[0]
-        field = ".".join(str(p) for p in problem["loc"]) or "night"
-        raise InputError(field, problem["msg"].removeprefix("Value error, ")) from error
+        raise InputError.from_validation(error) from error
 
 
 @diary_app.command("list")
@@ -191,21 +179,24 @@ def list_command(
     lang: LangOption = None,
 ) -> None:
     """The nights in the diary with their sleep-diary metrics."""
-    engine = _store(db)
-    with session_scope(engine) as session:
-        nights = get_nights(
+    from mgsleep.diary.night import metrics
+    from mgsleep.public import night_public
+    from mgsleep.service.diary import nights
+
+    with local_store(db, write=False) as (session, owner):
+        stored = nights(
             session,
-            local_user_id(session),
+            owner,
             start=date_option(start, "--from") if start else None,
             end=date_option(end, "--to") if end else None,
         )
+    if as_json:
+        print_json([night_public(n) for n in stored])
+        return
     rows = [
         {**metrics(n).model_dump(mode="json"), "magnesium_mg": n.magnesium_mg, "source": n.source}
-        for n in nights
+        for n in stored
     ]
-    if as_json:
-        print_json(rows)
-        return
     view = View(lang)
     _ = view._
     table = Table(title=_("Sleep diary"))
@@ -240,56 +231,26 @@ def import_csv_command(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite nights that differ from the file.")
     ] = False,
-    timezone: Annotated[
-        str | None, typer.Option("--timezone", help="Time zone of the clock times.")
-    ] = None,
+    timezone: TimezoneOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the summary; write nothing.")
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
     lang: LangOption = None,
 ) -> None:
-    """Import a CSV diary: all of the file or, on any bad row, nothing."""
-    view = View(lang)
-    parsed = list(parse_csv(read_document(file), timezone=timezone))
-    errors = [row for row in parsed if isinstance(row, RowError)]
-    if errors:
-        for error in errors[:MAX_ERRORS_SHOWN]:
-            view.console.print(
-                f"[red]{escape(view.fmt('row {row}', row=error.row))}[/] "
-                f"{escape(error.field)}: {escape(error.reason)}",
-                highlight=False,
-            )
-        raise InputError(
-            "FILE", view.fmt("{count} bad rows; nothing was imported", count=len(errors))
-        )
-    nights = [row for row in parsed if isinstance(row, NightEntry)]
-    engine = _store(db)
-    try:
-        with session_scope(engine) as session:
-            summary = import_nights(session, local_user_id(session), nights, replace=replace)
-    except DuplicateNight as error:
-        raise InputError(
-            "FILE",
-            f"{error.night_date.isoformat()} differs from the night already in the diary; "
-            "nothing was imported",
-            allowed="add --replace to overwrite those nights",
-        ) from error
+    """Import a CSV diary, as `mgsleep import csv`: good rows in, bad rows reported."""
+    from mgsleep.public import import_result
+    from mgsleep.service.diary import import_csv
+
+    data = read_bytes(file)
+    zone = zone_option(timezone, "--timezone")  # rows without a zone of their own
+    with local_store(db) as (session, owner):
+        report = import_csv(session, owner, data, timezone=zone, replace=replace, dry_run=dry_run)
     if as_json:
-        print_json(
-            {
-                "added": summary.added,
-                "replaced": summary.replaced,
-                "already_present": summary.already_present,
-            }
-        )
+        print_json(import_result(report))
         return
-    view.console.print(
-        view.fmt(
-            "{added} nights added, {replaced} replaced, {present} already present.",
-            added=summary.added,
-            replaced=summary.replaced,
-            present=summary.already_present,
-        )
-    )
+    print_report(View(lang), report)
 
 
 @diary_app.command("export-csv")
@@ -297,10 +258,11 @@ def export_csv_command(
     file: Annotated[Path, typer.Argument(help="Where to write the CSV; '-' for the screen.")],
     db: DbOption = None,
 ) -> None:
-    """Export the diary as CSV, in the template's columns."""
-    engine = _store(db)
-    with session_scope(engine) as session:
-        text = to_csv(get_nights(session, local_user_id(session)))
+    """Export the diary as CSV: every field of every night, ready to import again."""
+    from mgsleep.service.diary import export_csv
+
+    with local_store(db, write=False) as (session, owner):
+        text = export_csv(session, owner)
     if str(file) == "-":
         sys.stdout.write(text)
     else:

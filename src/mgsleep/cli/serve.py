@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from mgsleep.cli_common import DbOption
-from mgsleep.demo import DEMO_PASSWORD, seed_demo
-from mgsleep.security import hash_password
-from mgsleep.store.db import open_store
-from mgsleep.web.app import create_app
-from mgsleep.web.settings import Settings
+from mgsleep.cli.common import DbOption
+
+if TYPE_CHECKING:
+    from mgsleep.web.settings import Settings
 
 
 def serve_settings(host: str, port: int, db: str | None) -> Settings:
     """The same settings as any other way of starting the app (MGSLEEP_* variables); only
     what the environment leaves unset comes from the options."""
+    from mgsleep.web.settings import Settings
+
     settings = Settings()
     updates: dict[str, object] = {}
     if "base_url" not in settings.model_fields_set:
@@ -37,11 +35,19 @@ def serve_command(
     db: DbOption = None,
 ) -> None:
     """Start the web app (and its JSON API under /api/v1) and print its address."""
+    import uvicorn
+
+    from mgsleep.clock import today_in
+    from mgsleep.demo import DEMO_PASSWORD, seed_demo
+    from mgsleep.security import hash_password
+    from mgsleep.store.db import open_store
+    from mgsleep.web.app import create_app
+
     settings = serve_settings(host, port, db)
     base_url = settings.base_url
     if demo:
         engine = open_store(settings.resolved_database_url())
-        username = seed_demo(engine, hash_password(DEMO_PASSWORD), date.today())
+        username = seed_demo(engine, hash_password(DEMO_PASSWORD), today_in(None))
         engine.dispose()
         typer.echo(f"demo account: {username} / {DEMO_PASSWORD}")
     typer.echo(f"mgsleep is running at {base_url}/  (Ctrl+C to stop)")

@@ -1,17 +1,15 @@
-"""Server-rendered pages: the shared renderer, home, sign up, log in, log out."""
+"""Home, sign up, log in, log out."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from mgsleep.i18n import Lang, format_number, translations
+from mgsleep.i18n import translations
 from mgsleep.security import DEVICE_COOKIE, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from mgsleep.service.accounts import AccessOutcome, end_session, log_in, sign_up
-from mgsleep.store.repo import Account
 from mgsleep.store.tables import USERNAME_MAX_LEN
 from mgsleep.web.deps import (
     SESSION_TOKEN,
@@ -19,51 +17,15 @@ from mgsleep.web.deps import (
     LocaleDep,
     OptionalUser,
     SettingsDep,
-    check_form_csrf,
     client_address,
-    csrf_token,
     login_limits,
     now,
     remember_device,
     start_session,
 )
+from mgsleep.web.pages.common import FormCsrf, render
 
 router = APIRouter()
-FormCsrf = Depends(check_form_csrf)
-
-templates = Environment(
-    loader=PackageLoader("mgsleep.web", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def render(
-    request: Request,
-    name: str,
-    lang: Lang,
-    user: Account | None,
-    *,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    """A page in the reader's language; every template gets `_`, `num`, `csrf_token`, `user`."""
-    gettext = translations(lang).gettext
-
-    def num(template: str, *args: Any, **values: Any) -> str:
-        return format_number(lang, template, *args, **values)
-
-    html = templates.get_template(name).render(
-        _=gettext,
-        num=num,
-        lang=lang,
-        user=user,
-        csrf_token=csrf_token(request),
-        path=request.url.path,
-        **context,
-    )
-    return HTMLResponse(html, status_code=status_code)
 
 
 def _safe_next(target: str | None) -> str:
