@@ -26,7 +26,8 @@ from mgsleep.profile import (
 from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import find_account, get_profile, get_profile_progress
-from mgsleep.web.pages import questionnaire as pages_plan
+from mgsleep.web.pages import form_fields, questionnaire_steps
+from mgsleep.web.pages import questionnaire_steps as pages_plan
 from mgsleep.web.app import create_app
 from mgsleep.web.settings import Settings
 
@@ -228,13 +229,13 @@ def test_the_last_step_names_the_steps_still_open(client: TestClient) -> None:
     ],
 )
 def test_numbers_are_read_as_people_type_them(typed: str, expected: float | None) -> None:
-    assert pages_plan._number(typed) == expected
+    assert form_fields.typed_number(typed) == expected
 
 
 @pytest.mark.parametrize("typed", ["lots", "nan", "inf", "1,2,3"])
 def test_what_is_not_a_number_is_refused(typed: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - float() gives no more precise error
-        pages_plan._number(typed)
+        form_fields.typed_number(typed)
 
 
 @pytest.mark.parametrize(

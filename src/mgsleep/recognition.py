@@ -20,13 +20,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import resources
 from typing import Literal
 
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extract
 
-from mgsleep.evidence import Evidence
+from mgsleep.evidence import Evidence, evidence_digest, load_evidence
 from mgsleep.names import fold, strip_magnesium
+from mgsleep.warm import digest, warm
+
+_INDEX_CODE = ("recognition.py", "names.py")
 
 TargetKind = Literal[
     "medicine",
@@ -263,10 +267,24 @@ _INDEXES: dict[tuple[int, Vocabulary], tuple[Evidence, NameIndex]] = {}
 def name_index(ev: Evidence, vocabulary: Vocabulary = "intake") -> NameIndex:
     cached = _INDEXES.get((id(ev), vocabulary))
     if cached is None or cached[0] is not ev:
-        names = _names(ev) if vocabulary == "intake" else _condition_names(ev)
-        cached = (ev, _build_index(names))
+        cached = (ev, _index_of(ev, vocabulary))
         _INDEXES[(id(ev), vocabulary)] = cached
     return cached[1]
+
+
+def _index_of(ev: Evidence, vocabulary: Vocabulary) -> NameIndex:
+    def build() -> NameIndex:
+        return _build_index(_names(ev) if vocabulary == "intake" else _condition_names(ev))
+
+    if ev is not load_evidence():  # a test's own evidence: built, not kept
+        return build()
+    # The program's own evidence: the same index on every start, so kept between runs, under
+    # a key of the evidence and of the code that folds and indexes names.
+    code = resources.files("mgsleep")
+    key = digest(
+        [evidence_digest().encode(), *(code.joinpath(f).read_bytes() for f in _INDEX_CODE)]
+    )
+    return warm(f"names-{vocabulary}", key, build, NameIndex)
 
 
 def _build_index(names: Iterator[tuple[str, Target]]) -> NameIndex:

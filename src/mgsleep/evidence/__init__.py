@@ -31,6 +31,7 @@ from mgsleep.evidence.schema import (
     Strict,
 )
 from mgsleep.names import build_index, fold
+from mgsleep.warm import digest, warm
 
 __all__ = ["Evidence", "EvidenceError", "load_evidence"]
 
@@ -247,19 +248,43 @@ def _clashing_medicine_names(ev: Evidence) -> Iterator[str]:
             yield f"medicine name {name!r} belongs to {owner[folded]} and {key}"
 
 
-def _read_data_file(filename: str) -> Any:
-    text = resources.files("mgsleep.evidence").joinpath("data", filename).read_text("utf-8")
+def _data_bytes() -> dict[str, bytes]:
+    folder = resources.files("mgsleep.evidence")
+    return {
+        name: folder.joinpath("data", name).read_bytes()
+        for name in sorted(set(DATA_FILES.values()))
+    }
+
+
+def _code_bytes() -> list[bytes]:
+    # The evidence is as much the code that reads it as the files: a new schema, a new key.
+    folder = resources.files("mgsleep.evidence")
+    return [folder.joinpath(name).read_bytes() for name in ("__init__.py", "schema.py")]
+
+
+def _parsed(files: dict[str, bytes]) -> Evidence:
     # The C loader reads the same YAML in a tenth of the time; start-up is felt on every command.
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-@functools.cache
-def load_evidence() -> Evidence:
-    """Load and validate every data file once per process."""
-    documents = {filename: _read_data_file(filename) for filename in set(DATA_FILES.values())}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    documents = {
+        name: yaml.load(data.decode("utf-8"), Loader=loader) for name, data in files.items()
+    }
     # Each data file is a mapping whose top-level keys are Evidence field names.
     raw = {field: documents[filename].get(field) for field, filename in DATA_FILES.items()}
     try:
         return Evidence.model_validate(raw)
     except ValidationError as error:
         raise EvidenceError(f"the evidence data is invalid:\n{error}") from error
+
+
+@functools.cache
+def evidence_digest() -> str:
+    """A key for the evidence base as this program reads it (its files and its code)."""
+    files = _data_bytes()
+    return digest([*(name.encode() + data for name, data in files.items()), *_code_bytes()])
+
+
+@functools.cache
+def load_evidence() -> Evidence:
+    """Load and validate every data file once per process (and, kept in the cache folder,
+    once per version of the data and the program)."""
+    return warm("evidence", evidence_digest(), lambda: _parsed(_data_bytes()), Evidence)

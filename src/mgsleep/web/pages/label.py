@@ -20,7 +20,7 @@ from mgsleep.label import MAX_LABEL_BYTES, Label, LabelReport, analyse_label
 from mgsleep.store.repo import Account
 from mgsleep.web.deps import LocaleDep, OptionalUser
 from mgsleep.web.pages.common import N_, FormCsrf, FormDep, formatters, references_for_keys, render
-from mgsleep.web.pages.questionnaire import _number, _rows, _text
+from mgsleep.web.pages.form_fields import form_rows, form_text, typed_number
 
 router = APIRouter()
 
@@ -112,8 +112,8 @@ def label_submit(request: Request, lang: LocaleDep, user: OptionalUser, form: Fo
     """A typed label, or an uploaded YAML/JSON file, analysed by the core."""
     if "document" in form:
         return _label_upload(request, lang, user, form.get("document"))
-    rows = _rows(form, "ingredient", LABEL_ROW_COLUMNS)
-    product = {k: _text(form, k) for k in ("name", "serving", "servings", "price", "currency")}
+    rows = form_rows(form, "ingredient", LABEL_ROW_COLUMNS)
+    product = {k: form_text(form, k) for k in ("name", "serving", "servings", "price", "currency")}
     if form.get("action") == "add_row":
         rows.append({"id": secrets.token_hex(4)})
         return _label_page(request, lang, user, rows=rows, product=product)
@@ -148,8 +148,8 @@ def _typed_label(
     if product["serving"]:
         data["serving"] = product["serving"]
     try:
-        servings = _number(product["servings"])
-        price = _number(product["price"])
+        servings = typed_number(product["servings"])
+        price = typed_number(product["price"])
     except ValueError:
         errors["product"] = _("Give servings as a whole number and the price as a number.")
     else:
@@ -162,8 +162,8 @@ def _typed_label(
         if not any(row.get(c) for c in ("name", "amount", "elemental")):
             continue
         try:
-            amount = _number(row["amount"])
-            elemental = _number(row["elemental"])
+            amount = typed_number(row["amount"])
+            elemental = typed_number(row["elemental"])
         except ValueError:
             errors[f"ingredient.{row['id']}"] = _("Give amounts in mg as numbers, such as 1420.")
             continue

@@ -18,7 +18,8 @@ from mgsleep.schedule import plan_calendar, plan_for
 from mgsleep.service.profile import finished_profile, stored_answers
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep, TodayDep
 from mgsleep.web.pages.common import N_, formatters, references_for_keys, render
-from mgsleep.web.pages.questionnaire import STEPS, steps_done
+from mgsleep.web.pages.questionnaire import steps_done
+from mgsleep.web.pages.questionnaire_steps import STEPS
 
 router = APIRouter()
 

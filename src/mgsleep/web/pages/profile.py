@@ -14,6 +14,14 @@ from mgsleep.store.repo import Account
 from mgsleep.web.deps import CurrentUser, LocaleDep, OptionalUser, SessionDep
 from mgsleep.web.pages.common import FormCsrf, FormDep, render
 from mgsleep.web.pages.questionnaire import (
+    StepValues,
+    answers_from_form,
+    answers_from_profile,
+    check_step,
+    steps_done,
+    whole_profile_errors,
+)
+from mgsleep.web.pages.questionnaire_steps import (
     BLANK_ROWS,
     CHOICES,
     COMMON_TIMEZONES,
@@ -21,13 +29,7 @@ from mgsleep.web.pages.questionnaire import (
     MULTI_CHOICES,
     STEPS,
     Step,
-    StepValues,
-    _answers_from_form,
-    _answers_from_profile,
-    _check,
-    _step,
-    _whole_profile_errors,
-    steps_done,
+    step_of,
 )
 
 router = APIRouter()
@@ -78,8 +80,8 @@ def profile_page(
     stored = stored_answers(session, user.id)
     done = steps_done(stored)
     first_open = next((s.number for s in STEPS if s.number not in done), 1)
-    current = _step(step, first_open)
-    answers = _answers_from_profile(stored.answers if stored else {}, lang)
+    current = step_of(step, first_open)
+    answers = answers_from_profile(stored.answers if stored else {}, lang)
     return _profile_page(request, lang, user, current, answers, done)
 
 
@@ -96,19 +98,19 @@ def profile_submit(
     gettext = translations(lang).gettext
     stored = stored_answers(session, user.id)
     kept = stored.answers if stored else {}
-    current = _step(step)
+    current = step_of(step)
     done = steps_done(stored)
-    answers = _answers_from_form(form, current, _answers_from_profile(kept, lang))
+    answers = answers_from_form(form, current, answers_from_profile(kept, lang))
     parsed = StepValues(gettext).read(current, answers)
     if not parsed.errors:
-        _check(current, kept, parsed)
+        check_step(current, kept, parsed)
     if parsed.errors:
         return _profile_page(
             request, lang, user, current, answers, done, errors=parsed.errors, status_code=422
         )
     merged = {**kept, **parsed.values}
     done = done | {current.number}
-    broken = _whole_profile_errors(merged) if len(done) == len(STEPS) else []
+    broken = whole_profile_errors(merged) if len(done) == len(STEPS) else []
     unanswered = [s for s in STEPS if s.number not in done or s.number in broken]
     save_answers(session, user.id, merged, sorted(done - set(broken)) if unanswered else None)
     if form.get("action") == "more":
