@@ -38,5 +38,7 @@ pip_install .venv-plain/bin/python .
 export MGSLEEP_REQUIRE_POSTGRES=1
 # The browser tests drive Debian's Chromium; they must run here, not be skipped.
 export MGSLEEP_REQUIRE_BROWSER=1
+# Nor anything else: a skipped test fails here (a missing catalog, library or server).
+export MGSLEEP_NO_SKIPS=1
 # -m "" lifts the fast tier's marker filter (pyproject's addopts): the whole suite runs.
 .venv/bin/python -m pytest -m "" "$@"

@@ -3,7 +3,6 @@ Unix socket in a fresh folder, without fsync, and removed afterwards."""
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -21,7 +20,7 @@ POSTGRES_FAST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_wri
 
 
 def postgres_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    found = sorted(str(p) for p in Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
     if found:
         return found[-1]  # the newest major version
     on_path = shutil.which(name)

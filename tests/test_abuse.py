@@ -230,7 +230,7 @@ def test_serve_reads_the_base_url_from_the_environment(
     assert settings.base_url == "https://sleep.example.org"
     assert settings.https
     monkeypatch.delenv("MGSLEEP_BASE_URL")
-    assert serve_settings("0.0.0.0", 9000, None).base_url == "http://0.0.0.0:9000"
+    assert serve_settings("0.0.0.0", 9000, None).base_url == "http://0.0.0.0:9000"  # noqa: S104
 
 
 def test_an_https_base_url_makes_the_cookies_secure_and_sends_hsts(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ from mgsleep.plan import make_plan
 from mgsleep.profile import Profile
 from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
-from mgsleep.trial.analysis import report as summarise_trial
 from mgsleep.store.repo import (
     active_trial,
     find_account,
@@ -27,6 +26,7 @@ from mgsleep.store.repo import (
     save_profile,
 )
 from mgsleep.trial.analysis import analyse
+from mgsleep.trial.analysis import report as summarise_trial
 from mgsleep.web.app import create_app
 from mgsleep.web.settings import Settings
 

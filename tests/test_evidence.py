@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from mgsleep.evidence import DATA_FILES, Evidence, _read_data_file, all_citations
+from mgsleep.evidence import DATA_FILES, Evidence, all_citations, data_document
 from mgsleep.evidence.lookup import find_form, match_medicine
 from mgsleep.i18n import Text
 
@@ -95,7 +95,7 @@ STRUCTURAL_NUMBERS = {"water_of_hydration", "glycine_per_formula_unit", "item_mi
 
 
 def _raw() -> dict[str, Any]:
-    files = {name: _read_data_file(name) for name in set(DATA_FILES.values())}
+    files = {name: data_document(name) for name in set(DATA_FILES.values())}
     return {field: files[filename][field] for field, filename in DATA_FILES.items()}
 
 
@@ -232,4 +232,4 @@ def test_a_number_without_a_source_is_refused():
 
 def test_data_files_are_plain_yaml_mappings():
     for filename in set(DATA_FILES.values()):
-        assert isinstance(yaml.safe_load(yaml.safe_dump(_read_data_file(filename))), dict)
+        assert isinstance(yaml.safe_load(yaml.safe_dump(data_document(filename))), dict)

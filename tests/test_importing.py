@@ -14,8 +14,8 @@ from mgsleep.cli import app
 from mgsleep.diary.imports import DeviceSleep, ImportItem, Nap, Rejected, sleep_night
 from mgsleep.diary.night import NightEntry, metrics, one_per_night
 from mgsleep.errors import InputError
-from mgsleep.store.db import open_store, session_scope
 from mgsleep.service.imports import import_items as apply_import
+from mgsleep.store.db import open_store, session_scope
 from mgsleep.store.repo import add_night, get_nights, local_user_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +131,7 @@ def test_a_file_level_problem_imports_nothing_and_bad_records_are_reported(engin
         Rejected(position="file", reason="truncated at byte 900"),
     ]
     with (
-        pytest.raises(InputError, match="truncated at byte 900. Nothing was imported"),
+        pytest.raises(InputError, match=r"truncated at byte 900\. Nothing was imported"),
         session_scope(engine) as session,
     ):
         apply_import(session, local_user_id(session), items)

@@ -26,9 +26,9 @@ from mgsleep.profile import (
 from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import find_account, get_profile, get_profile_progress
-from mgsleep.web.pages import form_fields, questionnaire_steps
-from mgsleep.web.pages import questionnaire_steps as pages_plan
 from mgsleep.web.app import create_app
+from mgsleep.web.pages import form_fields
+from mgsleep.web.pages import questionnaire_steps as pages_plan
 from mgsleep.web.settings import Settings
 
 GO_ANSWERS: dict[int, dict[str, Any]] = {

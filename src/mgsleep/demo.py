@@ -27,7 +27,7 @@ from mgsleep.store.repo import (
 from mgsleep.trial.protocol import Phase, TrialProtocol
 
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "demo-sleep"
+DEMO_PASSWORD = "demo-sleep"  # noqa: S105 - the demo account's published password
 DEMO_BASELINE_NIGHTS = 14
 DEMO_MAGNESIUM_NIGHTS = 28
 DEMO_PROFILE: dict[str, Any] = {
@@ -57,7 +57,7 @@ def simulated_nights(
     missing: float = 0.0,
 ) -> list[NightEntry]:
     """Sleep onset latency with AR(1) noise; `effect_min` is added on magnesium nights."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - made-up nights, not a secret
     noise = rng.gauss(0, sd_min)
     innovation_sd = sd_min * (1 - phi**2) ** 0.5
     entries = []

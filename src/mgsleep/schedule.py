@@ -369,16 +369,16 @@ def _glycine_and_companions(plan: Plan, slot: tuple[datetime, datetime]) -> list
                 citations=plan.glycine.reason.citations,
             )
         )
-    for companion in plan.companions:
-        entries.append(
-            TimelineEntry(
-                start=slot[0],
-                end=slot[1],
-                kind="companion",
-                what=both("{name}: {mg:.0f} mg", name=companion.name, mg=companion.dose_mg),
-                citations=companion.reason.citations,
-            )
+    entries += [
+        TimelineEntry(
+            start=slot[0],
+            end=slot[1],
+            kind="companion",
+            what=both("{name}: {mg:.0f} mg", name=companion.name, mg=companion.dose_mg),
+            citations=companion.reason.citations,
         )
+        for companion in plan.companions
+    ]
     return entries
 
 

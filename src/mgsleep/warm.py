@@ -50,7 +50,7 @@ def warm(kind: str, key: str, build: Callable[[], T], expected: type[T]) -> T:
     path = _folder() / f"{kind}-{key}.pickle"
     try:
         with path.open("rb") as handle:
-            kept = pickle.load(handle)
+            kept = pickle.load(handle)  # noqa: S301 - written by this program, keyed by content
         if isinstance(kept, expected):
             return kept
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
@@ -66,6 +66,6 @@ def _keep(path: Path, result: object) -> None:
         # Written aside and moved into place: a reader never sees half a file.
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as handle:
             pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
+        Path(handle.name).replace(path)
     except OSError:
         return

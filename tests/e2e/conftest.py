@@ -71,7 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
+    if not Path(CHROMIUM).exists():
         if os.environ.get("MGSLEEP_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing; the test command installs Debian's chromium")
         pytest.skip(f"{CHROMIUM} is missing: browser tests NOT run")

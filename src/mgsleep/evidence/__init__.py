@@ -262,12 +262,19 @@ def _code_bytes() -> list[bytes]:
     return [folder.joinpath(name).read_bytes() for name in ("__init__.py", "schema.py")]
 
 
-def _parsed(files: dict[str, bytes]) -> Evidence:
+def _document(data: bytes) -> Any:
     # The C loader reads the same YAML in a tenth of the time; start-up is felt on every command.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    documents = {
-        name: yaml.load(data.decode("utf-8"), Loader=loader) for name, data in files.items()
-    }
+    return yaml.load(data.decode("utf-8"), Loader=loader)  # noqa: S506 - a SafeLoader
+
+
+def data_document(filename: str) -> Any:
+    """One data file as read (before validation)."""
+    return _document(resources.files("mgsleep.evidence").joinpath("data", filename).read_bytes())
+
+
+def _parsed(files: dict[str, bytes]) -> Evidence:
+    documents = {name: _document(data) for name, data in files.items()}
     # Each data file is a mapping whose top-level keys are Evidence field names.
     raw = {field: documents[filename].get(field) for field, filename in DATA_FILES.items()}
     try:

@@ -117,7 +117,8 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
         yield
         return
     driver = connection.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError(f"expected the sqlite3 driver, got {type(driver).__name__}")
     driver.execute("PRAGMA foreign_keys = OFF")
     try:
         yield

@@ -457,7 +457,7 @@ def distribution_chart(
     frame = Frame(width, height, first, first + timedelta(days=1), value_axis(outcome, counted))
     title = _("{outcome}: baseline and magnesium").format(outcome=outcome_name(outcome, lang))
     parts = _value_grid(frame, lang)
-    jitter = random.Random(JITTER_SEED)
+    jitter = random.Random(JITTER_SEED)  # noqa: S311 - a fixed spread of dots, not a secret
     for position, (phase, values, mean) in enumerate(groups):
         parts += _group(frame, position, phase, values, mean, jitter, lang)
     parts += _legend(frame, [(_("Night"), "dot"), (_("Average"), "diamond"), (_("Median"), "bar")])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from mgsleep.clock import now as clock_now
+from mgsleep import clock
 from mgsleep.i18n import Lang, parse_lang
 from mgsleep.security import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, new_csrf_token, same_token
 from mgsleep.service.accounts import LoginLimits, SessionRules, binding, session_account
@@ -21,7 +21,7 @@ from mgsleep.store.repo import Account
 from mgsleep.web.settings import Settings
 
 SESSION_USER = "uid"
-SESSION_TOKEN = "sid"
+SESSION_TOKEN = "sid"  # noqa: S105 - the name of a cookie field, not a secret
 SESSION_CSRF = "csrf"
 SESSION_LANG = "lang"
 SESSION_ACCOUNT_KEY = "ak"
@@ -56,7 +56,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 def now() -> datetime:
     """The moment (clock.now: the one place the program reads the clock)."""
-    return clock_now()
+    return clock.now()
 
 
 def get_lang(request: Request, settings: SettingsDep) -> Lang:
@@ -173,13 +173,21 @@ def check_api_csrf(request: Request, x_csrf_token: Annotated[str | None, Header(
         raise HTTPException(status_code=403, detail="missing or wrong X-CSRF-Token header")
 
 
-async def check_form_csrf(request: Request) -> None:
+async def check_form_csrf(request: Request) -> AsyncIterator[None]:
+    """The form's token against the session's; the form's uploaded files are closed once the
+    answer has gone (the handler reads the same, cached, form)."""
     if request.method in SAFE_METHODS:
+        yield
         return
     form = await request.form()
-    given = form.get("csrf_token")
-    if not same_token(request.session.get(SESSION_CSRF), given if isinstance(given, str) else None):
-        raise HTTPException(status_code=403, detail="the form has expired; reload the page")
+    try:
+        given = form.get("csrf_token")
+        token = given if isinstance(given, str) else None
+        if not same_token(request.session.get(SESSION_CSRF), token):
+            raise HTTPException(status_code=403, detail="the form has expired; reload the page")
+        yield
+    finally:
+        await form.close()
 
 
 def today_for(session: Session, owner_id: int) -> date:

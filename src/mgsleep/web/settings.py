@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mgsleep.store.db import database_url
 
-SECRET_FILE = "secret_key"
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name; the key is in the file
 MIN_SECRET_LENGTH = 32
 
 

@@ -14,11 +14,14 @@ SOURCE = "diary"
 
 
 def read(stream: BinaryIO, timezone: str) -> Iterator[ImportItem]:
+    wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig")
     try:
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig").read()
+        text = wrapper.read()
     except UnicodeDecodeError:
         yield Rejected("file", "not a UTF-8 CSV file", "not_utf8")
         return
+    finally:
+        wrapper.detach()  # the stream is the caller's to close
     try:
         for item in parse_csv(text, timezone=timezone):
             if isinstance(item, RowError):

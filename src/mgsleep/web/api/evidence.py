@@ -86,6 +86,7 @@ def list_companions() -> list[Companion]:
 
 @guarded.get("/evidence/topics", tags=["evidence"])
 def list_topics() -> list[TopicCount]:
+    """The topics of the evidence base, with how many references each has."""
     return [TopicCount(topic=t, references=n) for t, n in topic_counts(load_evidence()).items()]
 
 

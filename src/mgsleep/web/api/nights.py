@@ -72,6 +72,7 @@ def create_night(
 
 @guarded.get("/nights/export.csv", tags=["nights"], response_class=Response, responses=CSV_RESPONSE)
 def export_nights_csv(session: SessionDep, user: CurrentUser) -> Response:
+    """The diary as CSV, every field of every night: it imports again as the same nights."""
     return csv_download(diary.export_csv(session, user.id))
 
 
@@ -100,6 +101,7 @@ def import_nights_csv(
 def read_night(
     session: SessionDep, user: CurrentUser, night_date: SaneDate, source: SourceQuery = DIARY_SOURCE
 ) -> NightPublic:
+    """One night by its morning date (and source, for a night from a device)."""
     return night_public(diary.night(session, user.id, night_date, source))
 
 
@@ -120,5 +122,6 @@ def replace_night(
 def remove_night(
     session: SessionDep, user: CurrentUser, night_date: SaneDate, source: SourceQuery = DIARY_SOURCE
 ) -> Response:
+    """Delete one night."""
     diary.remove_night(session, user.id, night_date, source)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

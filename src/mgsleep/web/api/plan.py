@@ -26,6 +26,7 @@ def _profile_public(profile: Profile) -> ProfilePublic:
 
 @guarded.get("/profile", tags=["profile"], responses=documented(404, 409))
 def read_profile(session: SessionDep, user: CurrentUser) -> ProfilePublic:
+    """The stored profile, as entered (404 before one is stored, 409 while unfinished)."""
     return _profile_public(stored_profile(session, user.id))
 
 

@@ -26,6 +26,7 @@ def export_all(session: SessionDep, user: CurrentUser, lang: LocaleDep) -> Accou
     "/export/nights.csv", tags=["privacy"], response_class=Response, responses=CSV_RESPONSE
 )
 def export_all_nights_csv(session: SessionDep, user: CurrentUser) -> Response:
+    """The diary as CSV, as part of all your data."""
     return csv_download(diary.export_csv(session, user.id))
 
 
