@@ -1,21 +1,24 @@
-"""Requests per second and p50/p99 latency of the plan page and the diary API, next to a bare
-FastAPI endpoint measured in the same run on the same machine. Prints one JSON line.
+"""Requests per second and p50/p99 latency of the plan page, the diary API and the trial page,
+next to a bare FastAPI endpoint measured in the same run on the same machine, with a compiled
+load generator (wrk: a Python client caps the bare endpoint at a few hundred requests a second
+and so flatters every ratio). Prints one JSON line.
 
-Every request goes to 127.0.0.1; the loops are bounded by a request count.
+Every request goes to 127.0.0.1. wrk comes from Debian (`apt-get install wrk`); the benchmark
+installs it when it is missing and it may.
 
-    python -m benchmarks.web [--requests 2000] [--concurrency 8]
+    python -m benchmarks.web [--seconds 10] [--connections 8] [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import os
 import platform
 import re
-import statistics
+import shutil
+import subprocess
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,8 @@ from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.security import hash_password
 from mgsleep.store.db import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
+PAGES = {"plan_page": "/plan", "diary_api": "/api/v1/nights", "trial_page": "/trial"}
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def bare_app() -> FastAPI:
@@ -41,52 +45,70 @@ def bare_app() -> FastAPI:
     return app
 
 
-async def _measure(
-    client: httpx.AsyncClient, url: str, total: int, concurrency: int
-) -> dict[str, float]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for number in range(total):
-        queue.put_nowait(number)
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+        found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    return found
 
-    async def worker() -> None:
-        while not queue.empty():
-            queue.get_nowait()
-            started = time.perf_counter()
-            response = await client.get(url)
-            response.raise_for_status()
-            latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+def _milliseconds(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * UNITS_MS[match.group(2)]
+
+
+def measure(url: str, args: argparse.Namespace, cookie: str | None = None) -> dict[str, float]:
+    command = [
+        wrk_binary(),
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={args.seconds}s",
+        "--latency",
+    ]
+    if cookie:
+        command += ["--header", f"Cookie: {cookie}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if rate is None or p50 is None or p99 is None:
+        raise RuntimeError(f"wrk said:\n{output}")
     return {
-        "requests_per_s": round(total / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 2),
+        "requests_per_s": round(float(rate.group(1)), 1),
+        "p50_ms": round(_milliseconds(p50.group(1)), 2),
+        "p99_ms": round(_milliseconds(p99.group(1)), 2),
+        "non_2xx": int(errors.group(1)) if errors else 0,
     }
 
 
-async def _logged_in(base: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=30)
-    page = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = await client.post(
-        "/login",
-        data={
-            "username": DEMO_USERNAME,
-            "password": DEMO_PASSWORD,
-            "next": "/",
-            "csrf_token": token.group(1),
-        },
-    )
-    assert response.status_code in (200, 303), response.status_code
-    return client
+def _session_cookie(base: str) -> str:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        response = client.post(
+            "/login",
+            data={
+                "username": DEMO_USERNAME,
+                "password": DEMO_PASSWORD,
+                "next": "/",
+                "csrf_token": token.group(1),
+            },
+        )
+        assert response.status_code in (200, 303), response.status_code
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
-async def run(total: int, concurrency: int) -> dict[str, Any]:
+def run(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite:///{folder / 'bench.db'}"
     engine = open_store(url)
@@ -95,39 +117,41 @@ async def run(total: int, concurrency: int) -> dict[str, Any]:
     env = {"MGSLEEP_DATABASE_URL": url, "MGSLEEP_SECRET_KEY": "bench-" + "x" * 40}
     app_base, app_server = serve("mgsleep.web.app:create_app", env)
     bare_base, bare_server = serve("benchmarks.web:bare_app", {})
-    async with httpx.AsyncClient(base_url=bare_base, timeout=30) as bare:
-        await _measure(bare, "/ping", min(200, total), concurrency)  # warm-up
-        baseline = await _measure(bare, "/ping", total, concurrency)
-    client = await _logged_in(app_base)
     try:
-        await _measure(client, "/plan", min(50, total), concurrency)
-        plan = await _measure(client, "/plan", total, concurrency)
-        diary = await _measure(client, "/api/v1/nights", total, concurrency)
+        cookie = _session_cookie(app_base)
+        measure(bare_base + "/ping", argparse.Namespace(**{**vars(args), "seconds": 2}))
+        baseline = measure(bare_base + "/ping", args)
+        results = {}
+        for name, path in PAGES.items():
+            measure(app_base + path, argparse.Namespace(**{**vars(args), "seconds": 2}), cookie)
+            results[name] = measure(app_base + path, args, cookie)
     finally:
-        await client.aclose()
-    for server in (app_server, bare_server):
-        server.terminate()
-        server.wait(timeout=10)
+        for server in (app_server, bare_server):
+            server.terminate()
+            server.wait(timeout=10)
+    rate = baseline["requests_per_s"]
     return {
         "benchmark": "web",
+        "load_generator": "wrk",
         "machine": platform.machine(),
+        "cores": os.cpu_count(),
         "python": platform.python_version(),
-        "requests": total,
-        "concurrency": concurrency,
+        "seconds": args.seconds,
+        "connections": args.connections,
         "bare_fastapi": baseline,
-        "plan_page": plan,
-        "diary_api": diary,
-        "plan_page_rps_ratio": round(plan["requests_per_s"] / baseline["requests_per_s"], 3),
-        "diary_api_rps_ratio": round(diary["requests_per_s"] / baseline["requests_per_s"], 3),
+        **results,
+        **{
+            f"{name}_rps_ratio": round(r["requests_per_s"] / rate, 3) for name, r in results.items()
+        },
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.requests, args.concurrency))))
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
+    print(json.dumps(run(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -70,8 +70,18 @@ def server(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[str]:
     assert "Traceback" not in text, text
 
 
-def _log_in(base: str, number: int) -> tuple[httpx.Client, str, int]:
+@pytest.fixture
+def clients() -> Iterator[list[httpx.Client]]:
+    """Every client a test opens, closed when it ends (an open socket is a leak)."""
+    opened: list[httpx.Client] = []
+    yield opened
+    for client in opened:
+        client.close()
+
+
+def _log_in(base: str, number: int, opened: list[httpx.Client]) -> tuple[httpx.Client, str, int]:
     client = httpx.Client(base_url=base, timeout=60)
+    opened.append(client)
     answer = client.post(
         "/api/v1/auth/login", json={"username": f"person{number}", "password": PASSWORD}
     )
@@ -79,14 +89,16 @@ def _log_in(base: str, number: int) -> tuple[httpx.Client, str, int]:
     return client, token, answer.status_code
 
 
-def test_people_logging_in_at_once_all_get_in(server: str) -> None:
+def test_people_logging_in_at_once_all_get_in(server: str, clients: list[httpx.Client]) -> None:
     with ThreadPoolExecutor(PEOPLE) as pool:
-        results = list(pool.map(lambda n: _log_in(server, n), range(PEOPLE)))
+        results = list(pool.map(lambda n: _log_in(server, n, clients), range(PEOPLE)))
     assert [status for _client, _token, status in results] == [200] * PEOPLE
 
 
-def test_racing_posts_of_one_night_store_it_once(server: str, engine: Engine) -> None:
-    client, token, status = _log_in(server, 0)
+def test_racing_posts_of_one_night_store_it_once(
+    server: str, engine: Engine, clients: list[httpx.Client]
+) -> None:
+    client, token, status = _log_in(server, 0, clients)
     assert status == 200
 
     def post(_: int) -> int:
@@ -102,9 +114,11 @@ def test_racing_posts_of_one_night_store_it_once(server: str, engine: Engine) ->
         assert len(get_nights(session, account.id)) == 1
 
 
-def test_two_imports_at_once_store_each_night_once(server: str, engine: Engine) -> None:
+def test_two_imports_at_once_store_each_night_once(
+    server: str, engine: Engine, clients: list[httpx.Client]
+) -> None:
     text = (ROOT / "examples" / "diary-template.csv").read_bytes()
-    client, token, _status = _log_in(server, 1)
+    client, token, _status = _log_in(server, 1, clients)
 
     def upload(_: int) -> int:
         answer = client.post(
@@ -124,8 +138,10 @@ def test_two_imports_at_once_store_each_night_once(server: str, engine: Engine) 
         assert len(get_nights(session, account.id)) == 2
 
 
-def test_people_writing_their_diaries_at_once_lose_nothing(server: str, engine: Engine) -> None:
-    logged_in = [_log_in(server, n) for n in range(PEOPLE)]
+def test_people_writing_their_diaries_at_once_lose_nothing(
+    server: str, engine: Engine, clients: list[httpx.Client]
+) -> None:
+    logged_in = [_log_in(server, n, clients) for n in range(PEOPLE)]
 
     def write_week(person: int) -> list[int]:
         client, token, _ = logged_in[person]

@@ -104,7 +104,7 @@ def test_diary_entry_and_trial_report(server, page, lang):
     page.wait_for_load_state()
     shot(page, f"diary-saved-{lang}")
     page.goto(f"{server}/trial?lang={lang}")
-    assert page.locator("img").count() >= 2
+    assert page.locator("svg.chart").count() >= 2
     shot(page, f"trial-{lang}")
     page.goto(f"{server}/isi?lang={lang}")
     shot(page, f"isi-{lang}")

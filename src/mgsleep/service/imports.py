@@ -25,8 +25,6 @@ from mgsleep.store.repo import DuplicateNight, get_nights, import_nights
 FILE_POSITION = "file"
 # Enough for years of nightly rows; a larger upload is not a diary.
 MAX_DIARY_CSV_BYTES = 5_000_000
-# Apple Health exports of many years reach hundreds of megabytes.
-MAX_EXPORT_BYTES = 512_000_000
 
 
 def _sorted_items(items: Iterable[ImportItem], report: ImportReport) -> list[NightEntry]:

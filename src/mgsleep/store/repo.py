@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mgsleep.diary.night import NightEntry, SideEffect
@@ -57,14 +58,22 @@ class DuplicateResponse(Exception):  # noqa: N818
 
 
 def local_user_id(session: Session) -> int:
-    """The CLI's single user, created on first use."""
+    """The CLI's single user, created on first use (by whichever of two commands started at
+    the same moment gets there first; the other finds it)."""
     user_id = session.scalar(select(User.id).where(User.username == LOCAL_USERNAME))
     if user_id is not None:
         return user_id
-    user = User(username=LOCAL_USERNAME)
-    session.add(user)
-    session.flush()
-    return user.id
+    try:
+        with session.begin_nested():
+            user = User(username=LOCAL_USERNAME)
+            session.add(user)
+            session.flush()
+            return user.id
+    except IntegrityError:
+        found = session.scalar(select(User.id).where(User.username == LOCAL_USERNAME))
+        if found is None:
+            raise
+        return found
 
 
 # ---- nights --------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from mgsleep.errors import Conflict, InputError, NotFound, Problem, problems_from
+from mgsleep.evidence import load_evidence
+from mgsleep.label import MAX_LABEL_BYTES
+from mgsleep.service.imports import MAX_DIARY_CSV_BYTES
 from mgsleep.store.db import open_store
 from mgsleep.web.deps import LoginRequired
 from mgsleep.web.guards import DOCS_CSP, KB, MB, REPORT_CSP, Limits, RequestGuard
@@ -45,9 +48,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A lifespan inside a running one (a test client within a test client) shares the
+        # store: replacing it would orphan the open one's connections.
+        if getattr(app.state, "engine", None) is not None:
+            yield
+            return
         app.state.engine = open_store(settings.resolved_database_url())
-        yield
-        app.state.engine.dispose()
+        _warm_up()
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+            app.state.engine = None
 
     app = FastAPI(
         title="mgsleep",
@@ -75,12 +87,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-# Uploads: a wearable export can be large; CSV diaries and labels are small.
+def _warm_up() -> None:
+    """What the first requests would otherwise pay for, paid at start: the evidence base and
+    the statistics library behind the trial pages."""
+    import mgsleep.trial.analysis  # noqa: F401 - imported for its side effect of loading scipy
+
+    load_evidence()
+
+
+# Uploads: a wearable export can be large; CSV diaries and labels are small. The body may be a
+# little larger than the file it carries (the form's boundaries and other fields).
 UPLOAD_PATHS = ("/import",)
 CSV_PATHS = ("/diary/import", "/api/v1/nights/import")
 LABEL_PATHS = ("/label", "/api/v1/label/upload")
-CSV_LIMIT_BYTES = 6 * MB
-LABEL_LIMIT_BYTES = 1 * MB
+FORM_OVERHEAD_BYTES = 64 * KB
+CSV_LIMIT_BYTES = MAX_DIARY_CSV_BYTES + FORM_OVERHEAD_BYTES
+LABEL_LIMIT_BYTES = MAX_LABEL_BYTES + FORM_OVERHEAD_BYTES
 
 
 def _limits(settings: Settings) -> Limits:
