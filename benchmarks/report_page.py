@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.servers import serve
+from tests.servers import page_login, serve
 
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.security import hash_password
@@ -35,20 +35,7 @@ VIEWERS = 4
 
 
 def _log_in_page(base: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=60)
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    client.post(
-        "/login",
-        data={
-            "username": DEMO_USERNAME,
-            "password": DEMO_PASSWORD,
-            "next": "/",
-            "csrf_token": token.group(1),
-        },
-    )
-    return client
+    return page_login(base, DEMO_USERNAME, DEMO_PASSWORD)
 
 
 def _api_person(base: str, name: str) -> tuple[httpx.Client, str]:

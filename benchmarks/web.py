@@ -23,9 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
-from tests.servers import serve
+from tests.servers import page_login, serve
 
 from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 from mgsleep.security import hash_password
@@ -91,20 +90,7 @@ def measure(url: str, args: argparse.Namespace, cookie: str | None = None) -> di
 
 
 def _session_cookie(base: str) -> str:
-    with httpx.Client(base_url=base, timeout=30) as client:
-        page = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None
-        response = client.post(
-            "/login",
-            data={
-                "username": DEMO_USERNAME,
-                "password": DEMO_PASSWORD,
-                "next": "/",
-                "csrf_token": token.group(1),
-            },
-        )
-        assert response.status_code in (200, 303), response.status_code
+    with page_login(base, DEMO_USERNAME, DEMO_PASSWORD) as client:
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 

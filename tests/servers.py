@@ -4,6 +4,7 @@ client then does not share the server's interpreter (or its GIL)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -62,3 +63,24 @@ def serve(
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"{target} did not start")
+
+
+def page_login(base: str, username: str, password: str) -> httpx.Client:
+    """A client logged in through the log-in page, as a browser is (the session cookie set)."""
+    client = httpx.Client(base_url=base, timeout=60)
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    if token is None:
+        raise RuntimeError("the log-in page has no CSRF token")
+    answer = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "next": "/",
+            "csrf_token": token.group(1),
+        },
+    )
+    if answer.status_code not in (200, 303):
+        raise RuntimeError(f"log-in failed: {answer.status_code}")
+    return client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mgsleep.evidence import load_evidence
 from mgsleep.i18n import Lang, translations
 from mgsleep.trial.protocol import Outcome, Phase
 
@@ -63,3 +64,13 @@ def verdict_name(verdict: str, lang: Lang) -> str:
         "not_enough_data": _("not enough data yet"),
     }
     return names[verdict]
+
+
+def form_name(form: str | None, lang: Lang) -> str | None:
+    """The form's name in the language; a form the evidence does not know is shown as typed."""
+    if form is None:
+        return None
+    try:
+        return load_evidence().form(form).name.get(lang)
+    except KeyError:
+        return form

@@ -26,7 +26,7 @@ from mgsleep.trial.analysis import (
     TrialAnalysis,
 )
 from mgsleep.trial.charts import ROLLING_NIGHTS, Chart, all_charts, chart_filename
-from mgsleep.trial.labels import change_unit, outcome_name, outcome_unit, phase_name
+from mgsleep.trial.labels import change_unit, form_name, outcome_name, outcome_unit, phase_name
 from mgsleep.trial.protocol import (
     MIN_BASELINE_NIGHTS,
     MIN_MAGNESIUM_NIGHTS,
@@ -127,7 +127,7 @@ def _context(analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang) 
         "phases": _phases_shown(analysis),
         "phase_names": {phase.value: phase_name(phase, lang) for phase in Phase},
         "side_effects": _side_effect_rows(analysis),
-        "form_name": _form_name(protocol.form, lang),
+        "form_name": form_name(protocol.form, lang),
         "questionnaire_name": _questionnaire_name(analysis, lang),
         "level": format_number(lang, "{:.0%}", CONFIDENCE),
         "min_baseline_nights": MIN_BASELINE_NIGHTS,
@@ -184,16 +184,6 @@ def _side_effect_rows(analysis: TrialAnalysis) -> list[SideEffectRow]:
         for effect in SideEffect
     ]
     return [row for row in rows if row.baseline_nights or row.magnesium_nights]
-
-
-def _form_name(form: str | None, lang: Lang) -> str | None:
-    """The form's name in the language; a form the evidence does not know is shown as typed."""
-    if form is None:
-        return None
-    try:
-        return load_evidence().form(form).name.get(lang)
-    except KeyError:
-        return form
 
 
 def _questionnaire_name(analysis: TrialAnalysis, lang: Lang) -> str | None:

@@ -14,14 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from mgsleep.errors import NotFound
-from mgsleep.evidence import load_evidence
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.service import trials
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import Account
 from mgsleep.trial.analysis import CONFIDENCE, MAX_MORE_NIGHTS, TrialAnalysis
 from mgsleep.trial.charts import Chart, chart_filename
-from mgsleep.trial.labels import change_unit, outcome_name, outcome_unit, phase_name
+from mgsleep.trial.labels import change_unit, form_name, outcome_name, outcome_unit, phase_name
 from mgsleep.trial.protocol import Design, Outcome, Phase, TrialProtocol
 from mgsleep.web.deps import CurrentUser, EngineDep, LocaleDep, today_for
 from mgsleep.web.pages.common import NO_VALUE, PRIVATE, download_headers, page
@@ -93,15 +92,6 @@ def _tonight(protocol: TrialProtocol, today: date) -> str | None:
     return None if phase is None else phase.value
 
 
-def _form_name(form: str | None, lang: Lang) -> str | None:
-    if form is None:
-        return None
-    try:
-        return load_evidence().form(form).name.get(lang)
-    except KeyError:
-        return form
-
-
 def trial_report_page(
     request: Request,
     lang: Lang,
@@ -133,7 +123,7 @@ def trial_report_page(
         primary=next(line for line in lines if line.primary),
         phases=[(phase.value, phase_name(phase, lang)) for phase in phases],
         tonight=_tonight(protocol, analysis.as_of),
-        form_name=_form_name(protocol.form, lang),
+        form_name=form_name(protocol.form, lang),
         due=protocol.verdict_due(),
         level=format_number(lang, "{:.0%}", CONFIDENCE),
         max_more_nights=MAX_MORE_NIGHTS,
