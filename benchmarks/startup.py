@@ -65,6 +65,9 @@ def run(runs: int) -> dict[str, Any]:
     mgsleep = [sys.executable, "-m", "mgsleep"]
     db = f"sqlite:///{folder / 'diary.db'}"
     env = {**os.environ, "MGSLEEP_CACHE_DIR": str(folder / "cache"), "COLUMNS": "100"}
+    # Python keeps compiled modules beside their source, as on any installed machine; an
+    # environment that forbids it would time the compiler, not the program.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = {
         "minimal_typer_help": [sys.executable, str(minimal), "--help"],
         "help": [*mgsleep, "--help"],

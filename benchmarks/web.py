@@ -90,8 +90,11 @@ def measure(url: str, args: argparse.Namespace, cookie: str | None = None) -> di
 
 
 def _session_cookie(base: str) -> str:
-    with page_login(base, DEMO_USERNAME, DEMO_PASSWORD) as client:
+    client = page_login(base, DEMO_USERNAME, DEMO_PASSWORD)
+    try:
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    finally:
+        client.close()
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from mgsleep.store.db import alembic_config, make_engine, migrate, open_store
+from mgsleep.store.db import HEAD_REVISION, alembic_config, make_engine, migrate, open_store
 from mgsleep.store.tables import metadata
 
 ALEMBIC_VERSION_TABLE = "alembic_version"
@@ -50,6 +50,11 @@ def test_revisions_form_one_chain_with_a_single_head():
         revision = down
     # Every revision file is reached from the head: none dangles on a branch of its own.
     assert sorted(chain) == sorted(every_revision)
+
+
+def test_the_known_head_is_alembics_head():
+    """A database at HEAD_REVISION is opened without Alembic: the constant must be the head."""
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD_REVISION]
 
 
 def test_upgrade_creates_every_table_and_matches_the_models(empty_engine: Engine):

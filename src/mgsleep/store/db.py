@@ -12,15 +12,21 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 DATABASE_URL_ENV = "MGSLEEP_DATABASE_URL"
+# The newest migration. A database already there is opened without loading Alembic (a third
+# of a second on every command); tests/test_migrations.py checks this is Alembic's head.
+HEAD_REVISION = "0005"
 DATABASE_FILENAME = "mgsleep.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -90,6 +96,8 @@ def _on_sqlite_begin(connection: Connection) -> None:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration built in code, so no alembic.ini has to ship or be found."""
+    from alembic.config import Config
+
     config = Config()
     # The value passes through configparser interpolation, which treats "%" as special.
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
@@ -98,8 +106,21 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def _at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version"))
+            return [row[0] for row in version] == [HEAD_REVISION]
+    except DBAPIError:  # no such table yet: a new database
+        return False
+
+
 def migrate(engine: Engine) -> None:
     """Upgrade to the newest revision in one transaction; a no-op when already there."""
+    if _at_head(engine):
+        return
+    from alembic import command
+
     with engine.connect() as connection, _sqlite_foreign_keys_off(connection):
         connection.execution_options(**{_SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
         with connection.begin():

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import File, Query, UploadFile, status
 from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 from mgsleep.clock import SaneDate
 from mgsleep.diary.night import DIARY_SOURCE, NightEntry
@@ -46,15 +47,23 @@ def csv_download(text: str) -> Response:
     )
 
 
-@guarded.get("/nights", tags=["nights"], responses=documented(422))
+# Nights are checked when they are stored; the list is serialised once, not checked again
+# on the way out (most of the time of a long diary went into that second check).
+NIGHTS_JSON = TypeAdapter(list[NightPublic])
+
+
+@guarded.get(
+    "/nights", tags=["nights"], response_model=list[NightPublic], responses=documented(422)
+)
 def list_nights(
     session: SessionDep,
     user: CurrentUser,
     start: Annotated[SaneDate | None, Query(description="first morning date")] = None,
     end: Annotated[SaneDate | None, Query(description="last morning date")] = None,
-) -> list[NightPublic]:
+) -> Response:
     """The diary in date order, each night with its metrics."""
-    return [night_public(n) for n in diary.nights(session, user.id, start=start, end=end)]
+    nights = [night_public(n) for n in diary.nights(session, user.id, start=start, end=end)]
+    return Response(NIGHTS_JSON.dump_json(nights), media_type="application/json")
 
 
 @guarded.post(

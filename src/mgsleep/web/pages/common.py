@@ -35,6 +35,7 @@ __all__ = [
     "parse_date",
     "references_for_keys",
     "render",
+    "render_fragment",
     "short_day",
 ]
 
@@ -49,6 +50,18 @@ templates = Environment(
     # Templates ship with the package and do not change while it runs: no stat on each render.
     auto_reload=False,
 )
+
+
+def render_fragment(name: str, lang: Lang, **context: Any) -> str:
+    """A part of a page that is the same for everyone with the same inputs (no session, no
+    token, no user): rendered once, then kept by the caller."""
+
+    def num(template: str, *args: Any, **values: Any) -> str:
+        return format_number(lang, template, *args, **values)
+
+    return templates.get_template(name).render(
+        _=translations(lang).gettext, num=num, lang=lang, **context
+    )
 
 
 def render(

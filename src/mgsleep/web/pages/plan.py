@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -14,10 +15,10 @@ from mgsleep.i18n import Lang
 from mgsleep.profile import (
     Profile,
 )
-from mgsleep.schedule import plan_calendar, plan_for
+from mgsleep.schedule import PlannedEvening, plan_calendar, plan_for
 from mgsleep.service.profile import finished_profile, stored_answers
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep, TodayDep
-from mgsleep.web.pages.common import N_, formatters, references_for_keys, render
+from mgsleep.web.pages.common import N_, formatters, references_for_keys, render, render_fragment
 from mgsleep.web.pages.questionnaire import steps_done
 from mgsleep.web.pages.questionnaire_steps import STEPS
 
@@ -41,23 +42,49 @@ def _stored_profile(session: Session, owner_id: int) -> tuple[Profile | None, in
     return None, next((s.number for s in STEPS if s.number not in done), 1)
 
 
+# Plan bodies kept per process: a person views their plan many times a day, unchanged.
+CACHED_BODIES = 256
+
+
+@functools.lru_cache(maxsize=CACHED_BODIES)
+def _planned(profile_json: str, today: date) -> PlannedEvening:
+    """The same answers give the same plan on the same day (the core reads no clock)."""
+    return plan_for(Profile.model_validate_json(profile_json), today)
+
+
+@functools.lru_cache(maxsize=CACHED_BODIES)
+def _plan_body(profile_json: str, today: date, lang: Lang, printable: bool) -> str:
+    """The plan's findings, reasons, timeline and sources, rendered once per profile, day and
+    language."""
+    ev = load_evidence()
+    planned = _planned(profile_json, today)
+    plan, timeline, profile = planned.plan, planned.evening, planned.profile
+    cited = {*plan.citations, *(c for e in timeline.entries for c in e.citations)}
+    cited |= {c for conflict in timeline.conflicts for c in conflict.citations}
+    return render_fragment(
+        "_plan_body_alone.html",
+        lang,
+        plan=plan,
+        timeline=timeline,
+        profile=profile,
+        ev=ev,
+        sources=references_for_keys(cited, ev),
+        outcome_labels=OUTCOME_LABELS,
+        today=today,
+        printable=printable,
+        **formatters(lang),
+    )
+
+
 def _plan_context(
     lang: Lang, profile: Profile, today: date, *, printable: bool = False
 ) -> dict[str, Any]:
-    ev = load_evidence()
-    planned = plan_for(profile, today)
-    plan, timeline = planned.plan, planned.evening
-    cited = {*plan.citations, *(c for e in timeline.entries for c in e.citations)}
-    cited |= {c for conflict in timeline.conflicts for c in conflict.citations}
+    key = profile.model_dump_json()
     return {
-        "plan": plan,
-        "timeline": timeline,
+        "plan": _planned(key, today).plan,
+        "plan_body": _plan_body(key, today, lang, printable),
         "profile": profile,
-        "ev": ev,
-        "sources": references_for_keys(cited, ev),
-        "outcome_labels": OUTCOME_LABELS,
         "today": today,
-        "printable": printable,
         **formatters(lang),
     }
 
