@@ -60,8 +60,14 @@ MESSAGES: dict[str, str] = {
     "unknown_field": N_("Not a field this file can have."),
     "unknown_field_close": N_("Not a field this file can have; did you mean {closest}?"),
     "unknown_fields": N_("Not fields this file can have: {names}."),
-    # dates, clocks, zones, text (mgsleep.clock)
+    # dates, clocks, zones, text (mgsleep.clock, and pydantic's own date and time checks)
     "date_format": N_("Enter a date as YYYY-MM-DD."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": N_("Enter a date as YYYY-MM-DD."),
+    "date_type": N_("Enter a date as YYYY-MM-DD."),
+    "time_parsing": N_("Enter a time as HH:MM, for example 23:15."),
+    "time_type": N_("Enter a time as HH:MM, for example 23:15."),
     "date_range": N_("Enter a date between {earliest} and {latest}."),
     "clock_format": N_("Enter a time as HH:MM, for example 23:15."),
     "unknown_zone": N_("Give a time zone such as Europe/Amsterdam."),
@@ -154,6 +160,7 @@ MESSAGES: dict[str, str] = {
         "A value could not be stored: it holds a character or a size the database does not take."
     ),
     "busy": N_("The server is busy; try again in a moment."),
+    "server_error": N_("Something went wrong on the server; try again in a moment."),
     "username_taken": N_("This user name is taken; choose another."),
 }
 # What to do instead: a `hint` code names one of these.

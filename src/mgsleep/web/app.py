@@ -15,12 +15,13 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from mgsleep.errors import Conflict, InputError, NotFound, Problem, problems_from
+from mgsleep.errors import Conflict, InputError, NotFound, Problem, problems_from, sentence
 from mgsleep.evidence import load_evidence
 from mgsleep.label import MAX_LABEL_BYTES
+from mgsleep.lang import Lang
 from mgsleep.service.imports import MAX_DIARY_CSV_BYTES
 from mgsleep.store.db import open_store
-from mgsleep.web.deps import LoginRequired
+from mgsleep.web.deps import LoginRequired, get_lang
 from mgsleep.web.guards import DOCS_CSP, KB, MB, REPORT_CSP, Limits, RequestGuard
 from mgsleep.web.settings import Settings
 
@@ -151,9 +152,63 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages.router, include_in_schema=False)
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _lang(request: Request) -> Lang:
+    try:
+        return get_lang(request, request.app.state.settings)
+    except (AssertionError, AttributeError):  # no session yet (the error came before it)
+        return request.app.state.settings.default_language  # type: ignore[no-any-return]
+
+
+def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+    """An error as a page for people: in their language, with a way back."""
+    from mgsleep.i18n import translations
+    from mgsleep.web.pages.common import render
+
+    lang = _lang(request)
+    _ = translations(lang).gettext
+    titles = {
+        404: _("This page does not exist"),
+        403: _("This form has expired"),
+        405: _("This page does not exist"),
+        500: _("Something went wrong"),
+    }
+    messages = {
+        404: _("The address may be mistyped, or the page has moved."),
+        403: _("Go back, reload the page and send the form again."),
+        405: _("The address may be mistyped, or the page has moved."),
+        500: _("This is our fault, not yours. What you had saved is kept; try again in a moment."),
+    }
+    title = titles.get(status_code, _("Something went wrong"))
+    text = message or messages.get(status_code, messages[500])
+    return render(
+        request,
+        "error.html",
+        lang,
+        None,
+        status_code=status_code,
+        title=title,
+        message=text,
+        back="/",
+    )
+
+
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception) -> Response:
+        # The details go to the server's log (the middleware re-raises); the person gets a page.
+        if _is_api(request):
+            problem = InputError("", "server_error")
+            return JSONResponse(status_code=500, content={"detail": [problem.as_dict()]})
+        return error_page(request, 500)
+
     @app.exception_handler(InputError)
     async def input_error(request: Request, error: InputError) -> Response:
+        if not _is_api(request):
+            return error_page(request, _status_of(error), sentence(error.problem, _lang(request)))
         return JSONResponse(status_code=_status_of(error), content={"detail": error.as_dicts()})
 
     @app.exception_handler(RequestValidationError)
@@ -187,6 +242,8 @@ def _add_error_handlers(app: FastAPI) -> None:
                 content={"detail": [problem.as_dict()]},
                 headers=error.headers,
             )
+        if not api:
+            return error_page(request, error.status_code)
         return await http_exception_handler(request, error)
 
     @app.exception_handler(IntegrityError)
