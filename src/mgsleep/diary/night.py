@@ -41,6 +41,25 @@ class SideEffect(StrEnum):
     other = "other"
 
 
+class NightTag(StrEnum):
+    """What else happened that evening: things that move sleep and so confound a trial."""
+
+    caffeine_after_noon = "caffeine_after_noon"
+    alcohol = "alcohol"
+    illness = "illness"
+    travel = "travel"
+    stress = "stress"
+    late_meal = "late_meal"
+
+
+class BlindGuess(StrEnum):
+    """In a blinded trial, the morning's guess of what was taken last night."""
+
+    magnesium = "magnesium"
+    placebo = "placebo"
+    unsure = "unsure"
+
+
 class NightEntry(BaseModel):
     """What a person writes down in the morning. `date` is the morning the night ended."""
 
@@ -64,6 +83,8 @@ class NightEntry(BaseModel):
     # A tuple, so a night is hashable: its placement and metrics are computed once (cached).
     side_effects: tuple[SideEffect, ...] = Field(default=(), max_length=len(SideEffect))
     notes: Note | None = None
+    tags: tuple[NightTag, ...] = Field(default=(), max_length=len(NightTag))
+    blind_guess: BlindGuess | None = None
     # Sleep stages, where a device measures them; a diary night leaves them empty.
     deep_min: int | None = Field(default=None, ge=0, le=1440)
     light_min: int | None = Field(default=None, ge=0, le=1440)

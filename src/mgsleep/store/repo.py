@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mgsleep.diary.night import NightEntry, SideEffect
+from mgsleep.diary.night import BlindGuess, NightEntry, NightTag, SideEffect
 from mgsleep.store.tables import (
     LoginAttempt,
     Night,
@@ -85,6 +85,8 @@ _NIGHT_COLUMN_FOR_FIELD = {"date": "night_date"}
 def _night_columns(entry: NightEntry) -> dict[str, Any]:
     values = entry.model_dump(mode="python")
     values["side_effects"] = [str(effect) for effect in entry.side_effects]
+    values["tags"] = [str(tag) for tag in entry.tags]
+    values["blind_guess"] = None if entry.blind_guess is None else str(entry.blind_guess)
     return {_NIGHT_COLUMN_FOR_FIELD.get(name, name): value for name, value in values.items()}
 
 
@@ -94,6 +96,9 @@ def _night_entry(row: Night) -> NightEntry:
         for name in NightEntry.model_fields
     }
     values["side_effects"] = tuple(SideEffect(effect) for effect in values["side_effects"] or ())
+    values["tags"] = tuple(NightTag(tag) for tag in values["tags"] or ())
+    guess = values["blind_guess"]
+    values["blind_guess"] = None if guess is None else BlindGuess(guess)
     # Validated when it was stored: building it again without the checks saves most of the
     # cost of reading a diary (the night's placement on the time line is the dear part).
     return NightEntry.model_construct(**values)

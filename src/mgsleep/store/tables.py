@@ -103,6 +103,8 @@ class Night(Base):
     bath_temperature_c: Mapped[float | None] = mapped_column(Float)
     side_effects: Mapped[list[str]] = mapped_column(JSON)
     notes: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    blind_guess: Mapped[str | None] = mapped_column(String(ENUM_VALUE_MAX_LEN))
     deep_min: Mapped[int | None] = mapped_column(Integer)
     light_min: Mapped[int | None] = mapped_column(Integer)
     rem_min: Mapped[int | None] = mapped_column(Integer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Design", "Outcome", "Phase", "Verdict"]
+__all__ = ["Design", "Evening", "Outcome", "Phase", "Verdict"]
 
 
 class Design(StrEnum):
@@ -17,6 +17,15 @@ class Phase(StrEnum):
     baseline = "baseline"
     magnesium = "magnesium"
     washout = "washout"
+
+
+class Evening(StrEnum):
+    """What the protocol asks of one evening: the single answer the home page, the plan and
+    the calendar all show, so they cannot disagree."""
+
+    outside = "outside"  # before the trial's first night or after its last
+    diary_only = "diary_only"  # a baseline or washout evening: no magnesium, only the diary
+    magnesium = "magnesium"
 
 
 class Outcome(StrEnum):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from mgsleep.clock import ClockTime, SaneDate, parse_clock_field
 from mgsleep.errors import problem
-from mgsleep.trial.kinds import Design, Outcome, Phase, Verdict
+from mgsleep.trial.kinds import Design, Evening, Outcome, Phase, Verdict
 
 __all__ = [
     "DEFAULT_WASHOUT_DAYS",
@@ -22,6 +22,7 @@ __all__ = [
     "MIN_BASELINE_NIGHTS",
     "MIN_MAGNESIUM_NIGHTS",
     "Design",
+    "Evening",
     "Outcome",
     "Phase",
     "TrialProtocol",
@@ -119,3 +120,12 @@ class TrialProtocol(BaseModel):
                 return phase
             offset -= length
         return None
+
+    def evening(self, evening_date: date) -> Evening:
+        """What to do on the evening of `evening_date` (its night ends the next morning)."""
+        phase = self.phase_of(evening_date + timedelta(days=1))
+        if phase is None:
+            return Evening.outside
+        if phase is Phase.magnesium:
+            return Evening.magnesium
+        return Evening.diary_only

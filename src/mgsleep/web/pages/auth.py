@@ -40,6 +40,11 @@ def home(request: Request, lang: LocaleDep, user: OptionalUser) -> Response:
     return render(request, "home.html", lang, user)
 
 
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy_page(request: Request, lang: LocaleDep, user: OptionalUser) -> Response:
+    return render(request, "privacy.html", lang, user)
+
+
 @router.get("/signup", response_class=HTMLResponse)
 def signup_page(request: Request, lang: LocaleDep, user: OptionalUser) -> Response:
     return render(request, "signup.html", lang, user, error=None, username="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from urllib.parse import urlencode
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
@@ -79,6 +80,11 @@ def render(
     def num(template: str, *args: Any, **values: Any) -> str:
         return format_number(lang, template, *args, **values)
 
+    def switch_to(other: Lang) -> str:
+        """This page in the other language, its query (the step, a date) kept."""
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        return request.url.path + "?" + urlencode([*query, ("lang", other)])
+
     html = templates.get_template(name).render(
         _=gettext,
         num=num,
@@ -86,6 +92,7 @@ def render(
         user=user,
         csrf_token=csrf_token(request),
         path=request.url.path,
+        switch_to=switch_to,
         **context,
     )
     # Pages carry personal health data: not kept by shared browsers or proxies.
