@@ -24,7 +24,10 @@ METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 def extracted() -> Catalog:
     template = Catalog(project="mgsleep", locale="nl")
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        SOURCE, method_map=METHODS, keywords=KEYWORDS, options_map={"**.html": {}}
+        SOURCE,
+        method_map=METHODS,
+        keywords=KEYWORDS,
+        options_map={"**.html": {"extensions": "jinja2.ext.do"}},
     ):
         template.add(message, locations=[(filename, lineno)])
     return template

@@ -8,6 +8,9 @@ export DEBIAN_FRONTEND=noninteractive
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+# WeasyPrint draws the trial report's PDF with pango (which brings cairo, harfbuzz, fontconfig).
+ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -qi "dejavu" || missing+=(fonts-dejavu-core)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

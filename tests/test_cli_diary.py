@@ -171,7 +171,7 @@ def test_a_kill_mid_import_leaves_the_diary_as_it_was(tmp_path):
 
 def test_trial_start_status_and_report(db, tmp_path):
     trial = protocol()
-    nights = diary(3, trial, 42, effect_min=-20)
+    nights = diary(3, trial, 42, effect_min=-35)
     csv = tmp_path / "trial.csv"
     csv.write_text(to_csv(nights), "utf-8")
     assert run(db, "diary", "import-csv", str(csv))[0] == 0

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mgsleep.diary.imports import ImportItem, Nap, Rejected
+from mgsleep.diary.imports import ImportItem, Nap, NightInfo, Rejected
 from mgsleep.diary.imports.sleep_as_android import NOT_AN_EXPORT, read
 from mgsleep.diary.night import NightEntry, minutes_between, place
 
@@ -32,12 +32,13 @@ def _manual(rating: str = "0.0", deep: str = "-1.0", tz: str = ZONE) -> bytes:
 
 
 def _read(content: bytes) -> list[ImportItem]:
-    return list(read(io.BytesIO(content), ZONE))
+    """What the reader yields, without the notes on how each night was made."""
+    return [item for item in read(io.BytesIO(content), ZONE) if not isinstance(item, NightInfo)]
 
 
 def _read_file(name: str) -> list[ImportItem]:
     with (DATA / name).open("rb") as stream:
-        return list(read(stream, ZONE))
+        return [item for item in read(stream, ZONE) if not isinstance(item, NightInfo)]
 
 
 def _nights(items: list[ImportItem]) -> dict[date, NightEntry]:
@@ -64,8 +65,12 @@ def test_a_tracked_night_with_its_awakenings_and_deep_sleep() -> None:
 
 
 def test_every_record_is_read_and_the_noise_line_is_no_record() -> None:
-    items = _read_file("sleep-export.csv")
-    assert len(items) == 5
+    with (DATA / "sleep-export.csv").open("rb") as stream:
+        items = list(read(stream, ZONE))
+    # Five records: three nights (one of them two records) and a nap.
+    pieces = [item.pieces for item in items if isinstance(item, NightInfo)]
+    assert sorted(pieces) == [1, 1, 2]
+    assert len([item for item in items if isinstance(item, Nap)]) == 1
     assert not [item for item in items if isinstance(item, Rejected)]
 
 
@@ -103,12 +108,16 @@ def test_a_nap_is_kept_apart_from_the_nights() -> None:
     assert date(2026, 1, 16) not in _nights(items)
 
 
-def test_a_nap_in_the_repeated_hour_lasts_its_real_hour() -> None:
-    # From and To both read 02:10: the first 02:10 (summer time) to the second (winter time).
-    nap = _naps(_read_file("sleep-export.csv"))[0]
-    assert (nap.start.hour, nap.start.minute, nap.end.hour, nap.end.minute) == (2, 10, 2, 10)
-    assert (nap.start.utcoffset(), nap.end.utcoffset()) == (timedelta(hours=2), timedelta(hours=1))
-    assert minutes_between(nap.start, nap.end) == 60
+def test_a_record_in_the_repeated_hour_inside_a_night_is_part_of_it() -> None:
+    # From and To both read 02:10: the first 02:10 (summer time) to the second (winter time),
+    # inside the night of 23:00 to 07:00, which keeps its nine real hours.
+    night = _nights(_read_file("sleep-export.csv"))[date(2026, 10, 25)]
+    placed = place(night)
+    assert minutes_between(placed.in_bed, placed.out_of_bed) == 9 * 60
+    assert (placed.in_bed.utcoffset(), placed.out_of_bed.utcoffset()) == (
+        timedelta(hours=2),
+        timedelta(hours=1),
+    )
 
 
 def test_malformed_records_are_rejected_and_the_others_imported() -> None:
@@ -212,7 +221,8 @@ class _Pipe(io.BytesIO):
 
 def test_a_stream_that_cannot_seek_is_read() -> None:
     content = (DATA / "sleep-export.zip").read_bytes()
-    assert _only_night(list(read(_Pipe(content), ZONE))).date == date(2026, 1, 18)
+    items = [item for item in read(_Pipe(content), ZONE) if not isinstance(item, NightInfo)]
+    assert _only_night(items).date == date(2026, 1, 18)
 
 
 def test_the_callers_stream_stays_open() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mgsleep.diary.imports import ImportItem, Nap, Reader, Rejected, fitbit, garmin, oura
+from mgsleep.diary.imports import ImportItem, Nap, NightInfo, Reader, Rejected, fitbit, garmin, oura
 from mgsleep.diary.night import NightEntry, metrics
 
 DATA = Path(__file__).parent / "data" / "wearables"
@@ -23,12 +23,14 @@ GARMIN_API = DATA / "garmin" / "dailySleepData_2026-10-25.json"
 
 
 def read_file(read: Reader, path: Path) -> list[ImportItem]:
+    """What a reader yields, without the notes on how each night was made."""
     with path.open("rb") as stream:
-        return list(read(stream, ZONE))
+        return [item for item in read(stream, ZONE) if not isinstance(item, NightInfo)]
 
 
 def read_json(read: Reader, document: object) -> list[ImportItem]:
-    return list(read(io.BytesIO(json.dumps(document).encode()), ZONE))
+    stream = io.BytesIO(json.dumps(document).encode())
+    return [item for item in read(stream, ZONE) if not isinstance(item, NightInfo)]
 
 
 def nights(items: list[ImportItem]) -> dict[date, NightEntry]:
@@ -49,7 +51,10 @@ def time_in_bed(night: NightEntry) -> float:
 def test_fitbit_stages_night() -> None:
     night = nights(read_file(fitbit.read, FITBIT_MARCH))[date(2026, 3, 2)]
     assert (night.in_bed, night.out_of_bed) == (time(23, 9), time(7, 34))  # 07:33:30 rounds up
-    assert (night.sleep_latency_min, night.waso_min) == (0, 66)
+    # The leading 5-minute wake is the latency (Fitbit says 0); the 19.5 minutes awake after
+    # the last sleep segment are the morning; the two wakes between (6.5 + 10 min) are WASO.
+    assert (night.sleep_latency_min, night.waso_min) == (5, 16)
+    assert night.final_wake == time(7, 14)
     assert (night.deep_min, night.light_min, night.rem_min) == (103, 250, 85)
     # Wake entries in levels.data, less the one before falling asleep and the one at the end.
     assert night.awakenings == 2
@@ -138,10 +143,10 @@ def test_oura_bare_array_and_deleted_periods() -> None:
     period = json.loads(OURA_V2.read_text())["data"][0]
     deleted = period | {"type": "deleted"}
     items = read_json(oura.read, [period, deleted])
-    assert isinstance(items[0], NightEntry)
-    assert items[1] == Rejected(
-        position="record 2", reason="type: a sleep period deleted in the Oura app"
-    )
+    assert len(nights(items)) == 1
+    assert rejected(items) == [
+        Rejected(position="record 2", reason="type: a sleep period deleted in the Oura app")
+    ]
 
 
 def test_oura_v1_summary_reads_like_v2() -> None:
@@ -265,5 +270,7 @@ def test_a_record_that_is_not_an_object_is_rejected_alone(read: Reader) -> None:
     document = json.loads(path.read_text())
     records = document["data"] if isinstance(document, dict) else document
     items = read_json(read, [*records, 42])
-    assert items[-1] == Rejected(position=f"record {len(records) + 1}", reason="not a JSON object")
+    assert rejected(items)[-1] == Rejected(
+        position=f"record {len(records) + 1}", reason="not a JSON object"
+    )
     assert len(items) == len(records) + 1

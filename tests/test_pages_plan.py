@@ -270,7 +270,9 @@ def test_a_stop_plan_shows_the_stop_first_and_no_dose(client: TestClient) -> Non
     html = client.get("/plan?lang=en").text
     findings = re.findall(r'class="finding (\w+)"', html)
     assert findings[0] == "stop"
-    assert html.index('class="finding stop"') < html.index('id="verdict-heading"')
+    # The stop finding is the answer itself: in the first card, before anything folded.
+    assert html.index('id="verdict-heading"') < html.index('class="finding stop"')
+    assert html.index('class="finding stop"') < html.index('id="safety"')
     text = visible_text(html)
     assert "mg magnesium" not in text
     assert "Magnesium: " not in text
@@ -292,11 +294,15 @@ def test_a_go_plan_shows_the_dose_the_timeline_and_sources(client: TestClient) -
     assert re.search(r"22:00.{0,80}22:30.{0,20}Magnesium: 200 mg", html, re.S)
     assert 'href="/plan.ics"' in html
     assert 'href="/plan/print"' in html
-    # Every citation on the page resolves to an entry in its list of sources.
-    cited = set(re.findall(r'href="#ref-([a-z0-9_]+)"', html))
-    listed = set(re.findall(r'<li id="ref-([a-z0-9_]+)"', html))
+    # Citations are numbered footnotes; each resolves to an entry on the sources page, and no
+    # raw key such as [research_secondary] is left in the text.
+    cited = set(re.findall(r'href="/plan/sources#ref-([a-z0-9_]+)"', html))
+    sources = client.get("/plan/sources?lang=en").text
+    listed = set(re.findall(r'<li id="ref-([a-z0-9_]+)"', sources))
     assert cited
     assert cited <= listed
+    assert not re.search(r"\[[a-z0-9]+_[a-z0-9_]+\]", visible_text(html))
+    assert not re.search(r"\[[a-z0-9]+_[a-z0-9_]+\]", visible_text(sources))
 
 
 def test_the_plan_calendar_is_an_ics_download_for_the_trial(client: TestClient) -> None:
@@ -310,7 +316,9 @@ def test_the_plan_calendar_is_an_ics_download_for_the_trial(client: TestClient) 
     events = list(calendar.walk("VEVENT"))
     summaries = [str(event["summary"]) for event in events]
     assert any(s.startswith("Magnesium: 200 mg") for s in summaries)
-    assert all(event["rrule"]["count"] == [28] for event in events)
+    live = [event for event in events if event.get("status") != "CANCELLED"]
+    assert all(event["rrule"]["count"] == [28] for event in live)
+    assert all(event.walk("VALARM") for event in live)
 
 
 def test_a_stop_plan_has_no_magnesium_in_its_calendar(client: TestClient) -> None:
@@ -575,3 +583,49 @@ def test_the_calendar_carries_the_medicine_windows(client: TestClient) -> None:
     assert "Tivicay" in summaries
     assert any(s.startswith("No magnesium: keep it apart from Tivicay") for s in summaries)
     assert any(s.startswith("Magnesium: 200 mg") for s in summaries)
+
+
+# --- the plan and a running trial ------------------------------------------------------------
+
+
+def _running_trial(client: TestClient, **changes: Any) -> None:
+    from datetime import timedelta
+
+    from mgsleep.store.repo import start_trial
+    from mgsleep.trial.protocol import TrialProtocol
+
+    first = date.today() - timedelta(days=3)
+    values = {"baseline_start": first, "magnesium_start": first + timedelta(days=14)}
+    with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        account = find_account(session, "ann")
+        assert account is not None
+        start_trial(session, account.id, TrialProtocol.model_validate(values | changes))
+
+
+def test_a_profile_change_that_alters_the_trial_asks_to_end_or_keep_it(
+    client: TestClient,
+) -> None:
+    token = sign_up(client)
+    fill_profile(client, token, GO_ANSWERS)
+    _running_trial(client, form="citrate", dose_mg=150)
+    text = visible_text(client.get("/plan?lang=en").text)
+    assert "Your answers changed what your trial tests" in text
+    assert "Your trial tests 150 mg as citrate" in text
+    # While the trial runs, tonight follows it: a baseline night, nothing to take.
+    assert "No magnesium tonight: this is a night without it in your trial" in text
+    form = {"csrf_token": csrf(client.get("/plan").text), "choice": "end"}
+    ended = client.post("/plan/trial-choice", data=form, follow_redirects=False)
+    assert ended.headers["location"] == "/plan?trial=ended"
+    text = visible_text(client.get("/plan?lang=en&trial=ended").text)
+    assert "Your trial has ended" in text
+    assert "Start a trial (recommended)" in text
+    assert client.get("/api/v1/trial").status_code == 404
+
+
+def test_a_trial_that_matches_the_plan_asks_nothing(client: TestClient) -> None:
+    token = sign_up(client)
+    fill_profile(client, token, GO_ANSWERS)
+    _running_trial(client, form="bisglycinate", dose_mg=200)
+    text = visible_text(client.get("/plan?lang=en").text)
+    assert "Your answers changed what your trial tests" not in text
+    assert "Your trial is running" in text

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
+from mgsleep.ical import plan_calendar
 from mgsleep.plan import make_plan
 from mgsleep.profile import MedicineEntry, Profile
-from mgsleep.schedule import evening, local_datetime, to_ical, to_text
+from mgsleep.schedule import evening, local_datetime, to_text
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -122,15 +123,15 @@ def test_local_datetime_handles_gaps():
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_ical_round_trip(lang):
-    timeline = evening(_plan(bedtime="22:30"), night=date(2026, 3, 27))
-    calendar = icalendar.Calendar.from_ical(to_ical(timeline, lang, days=28))
-    events = list(calendar.walk("VEVENT"))
-    kinds = {str(e.get("uid")).split("-")[-1].split("@")[0] for e in events}
-    assert kinds == {"bath", "magnesium", "glycine", "bedtime"}
+    plan = _plan(bedtime="22:30")
+    calendar = icalendar.Calendar.from_ical(plan_calendar(plan, date(2026, 3, 28), lang))
+    events = [e for e in calendar.walk("VEVENT") if e.get("status") != "CANCELLED"]
+    kinds = {str(e.get("uid")).split("-")[0] for e in events}
+    assert kinds == {"bath", "magnesium", "glycine", "bedtime", "diary"}
     assert list(calendar.walk("VTIMEZONE"))
-    magnesium = next(e for e in events if "magnesium@" in str(e.get("uid")))
+    magnesium = next(e for e in events if str(e.get("uid")).startswith("magnesium-0@"))
     start = magnesium.decoded("dtstart")
-    assert start == datetime(2026, 3, 27, 21, 30, tzinfo=AMSTERDAM)
+    assert start == datetime(2026, 3, 28, 21, 30, tzinfo=AMSTERDAM)
     assert str(start.tzinfo) == "Europe/Amsterdam"
     assert magnesium.get("rrule")["COUNT"] == [28]
     assert magnesium.get("rrule")["FREQ"] == ["DAILY"]
@@ -140,13 +141,126 @@ def test_ical_round_trip(lang):
 
 def test_stop_plan_has_no_intake_in_the_calendar():
     plan = _plan(kidney_disease=True)
-    timeline = evening(plan, night=date(2026, 1, 14))
-    calendar = icalendar.Calendar.from_ical(to_ical(timeline, "en", days=28))
-    summaries = [str(e.get("summary")) for e in calendar.walk("VEVENT")]
-    assert summaries == ["Lights out"]
+    calendar = icalendar.Calendar.from_ical(plan_calendar(plan, date(2026, 1, 14), "en"))
+    live = [e for e in calendar.walk("VEVENT") if e.get("status") != "CANCELLED"]
+    assert sorted(str(e.get("summary")) for e in live) == [
+        "Fill in your sleep diary for last night",
+        "Lights out",
+    ]
 
 
 def test_text_export_in_both_languages():
     timeline = evening(_plan(bedtime="22:30"), night=date(2026, 1, 14))
     assert "21:30–22:00" in to_text(timeline, "en")
     assert "Licht uit" in to_text(timeline, "nl")
+
+
+# --- the running trial decides each evening ---------------------------------------------------
+
+
+def _trial(**changes: object):
+    from mgsleep.trial.protocol import TrialProtocol
+
+    values = {
+        "baseline_start": date(2026, 1, 15),
+        "magnesium_start": date(2026, 1, 29),
+        "form": "citrate",
+        "dose_mg": 150,
+        "intake_time": "21:00",
+    }
+    return TrialProtocol.model_validate(values | changes)
+
+
+def _kinds(timeline) -> set[str]:
+    return {e.kind for e in timeline.entries}
+
+
+def test_a_baseline_evening_has_the_bath_and_no_intake():
+    from mgsleep.schedule import trial_evening
+
+    plan, trial = _plan(bedtime="22:30"), _trial()
+    timeline = evening(plan, night=date(2026, 1, 20), trial=trial_evening(trial, date(2026, 1, 20)))
+    assert "bath" in _kinds(timeline)
+    assert not _kinds(timeline) & {"magnesium", "glycine", "companion", "no_magnesium"}
+    assert any("No magnesium tonight" in note.en for note in timeline.notes)
+
+
+def test_a_magnesium_evening_takes_the_trials_form_dose_and_time():
+    from mgsleep.schedule import trial_evening
+
+    plan, trial = _plan(bedtime="22:30"), _trial()
+    night = date(2026, 1, 28)  # its morning is the first magnesium night
+    timeline = evening(plan, night=night, trial=trial_evening(trial, night))
+    magnesium = _entry(timeline, "magnesium")
+    assert magnesium.start == datetime(2026, 1, 28, 21, 0, tzinfo=AMSTERDAM)
+    assert magnesium.what.en.startswith("Magnesium for your trial: 150 mg as magnesium citrate")
+
+
+def test_after_the_trial_the_plan_goes_on_as_it_is():
+    from mgsleep.schedule import trial_evening
+
+    trial = _trial(end="2026-03-01")
+    assert trial_evening(trial, date(2026, 3, 5)) is None
+    assert trial_evening(trial, date(2026, 1, 10)) is not None  # before: nothing yet
+
+
+def test_safety_overrules_the_trial():
+    from mgsleep.schedule import trial_evening
+
+    night = date(2026, 1, 28)
+    stop = evening(_plan(kidney_disease=True), night=night, trial=trial_evening(_trial(), night))
+    assert "magnesium" not in _kinds(stop)
+    # A medicine taken at the trial's time moves the magnesium away from it.
+    plan = _plan(bedtime="22:30", medicines=[{"name": "levothyroxine", "times": ["21:00"]}])
+    moved = evening(plan, night=night, trial=trial_evening(_trial(), night))
+    magnesium = _entry(moved, "magnesium")
+    assert magnesium.start.time() != time(21, 0)
+
+
+def _blinded(**changes: object):
+    from mgsleep.trial.protocol import TrialProtocol
+
+    values = {
+        "baseline_start": date(2026, 1, 15),
+        "magnesium_start": date(2026, 1, 15),
+        "design": "pairs",
+        "pairs": 2,
+        "period_nights": 7,
+        "washout_days": 1,
+        "blinded": True,
+        "seed": 20260302,
+        "form": "bisglycinate",
+        "dose_mg": 200,
+        "intake_time": "21:30",
+    }
+    return TrialProtocol.model_validate(values | changes)
+
+
+def test_a_blinded_trial_gives_every_period_evening_the_same_numbered_dose():
+    from mgsleep.schedule import trial_evening
+
+    plan, trial = _plan(bedtime="22:30"), _blinded()
+    whats = set()
+    for offset in range(-1, 30):
+        night = date(2026, 1, 15) + timedelta(days=offset)
+        timeline = evening(plan, night=night, trial=trial_evening(trial, night))
+        doses = [e for e in timeline.entries if e.kind == "magnesium"]
+        # Nothing beside the dose (no glycine powder to taste), and the same words whatever
+        # the allocation: the evening shows only the number to take.
+        assert "glycine" not in _kinds(timeline)
+        for dose in doses:
+            whats.add(dose.what.en.split(" of ")[0])
+            assert "200 mg" not in dose.what.en
+    assert whats == {"Your trial dose: the one numbered for the evening"}
+
+
+def test_a_blinded_trials_calendar_does_not_tell_the_arms_apart():
+    plan = _plan(bedtime="22:30")
+    first_period_night = date(2026, 1, 15)
+    # The two seeds draw opposite orders: magnesium first in one, the placebo in the other.
+    assert _blinded(seed=1).phase_of(first_period_night) != _blinded(seed=2).phase_of(
+        first_period_night
+    )
+    one = plan_calendar(plan, date(2026, 1, 14), "en", protocol=_blinded(seed=1), key="k")
+    other = plan_calendar(plan, date(2026, 1, 14), "en", protocol=_blinded(seed=2), key="k")
+    assert one == other

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from mgsleep.diary.night import NightEntry
+from mgsleep.diary.night import NightEntry, NightTag, SideEffect
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import (
     add_response,
@@ -30,6 +30,8 @@ DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-sleep"  # noqa: S105 - the demo account's published password
 DEMO_BASELINE_NIGHTS = 14
 DEMO_MAGNESIUM_NIGHTS = 28
+# About one night in fifteen goes unlogged in the demo diary, as in a real one.
+DEMO_MISSED_SHARE = 0.07
 DEMO_PROFILE: dict[str, Any] = {
     "age": 47,
     "sex": "female",
@@ -56,8 +58,12 @@ def simulated_nights(
     baseline_latency_min: float = 35.0,
     missing: float = 0.0,
 ) -> list[NightEntry]:
-    """Sleep onset latency with AR(1) noise; `effect_min` is added on magnesium nights."""
+    """Sleep onset latency with AR(1) noise; `effect_min` is added on magnesium nights. The
+    rest of each night varies as a real person's does (bedtimes, waking in the night, a bath
+    most evenings, now and then coffee late or a glass of wine), drawn from a second stream so
+    the latencies depend on `seed` alone."""
     rng = random.Random(seed)  # noqa: S311 - made-up nights, not a secret
+    detail = random.Random(seed + 1)  # noqa: S311 - made-up nights, not a secret
     noise = rng.gauss(0, sd_min)
     innovation_sd = sd_min * (1 - phi**2) ** 0.5
     entries = []
@@ -69,21 +75,51 @@ def simulated_nights(
         on_magnesium = trial.phase_of(night) is Phase.magnesium
         latency = baseline_latency_min + noise + (effect_min if on_magnesium else 0.0)
         entries.append(
-            NightEntry(
-                date=night,
-                in_bed=time(22, 45),
-                lights_out=time(23, 0),
-                sleep_latency_min=max(0, min(180, round(latency))),
-                awakenings=1,
-                waso_min=20,
-                final_wake=time(6, 45),
-                out_of_bed=time(7, 0),
-                quality=3 if latency > 30 else 4,
-                magnesium_mg=200 if on_magnesium else None,
-                magnesium_form="bisglycinate" if on_magnesium else None,
-            )
+            _simulated_night(detail, night, max(0, min(180, round(latency))), on_magnesium)
         )
     return entries
+
+
+# The demo person's usual night, in minutes after midnight (lights out the evening before).
+USUAL_LIGHTS_OUT_MIN = 23 * 60 - 24 * 60
+USUAL_FINAL_WAKE_MIN = 6 * 60 + 45
+DEMO_TAGS = (NightTag.caffeine_after_noon, NightTag.alcohol, NightTag.stress, NightTag.late_meal)
+
+
+def _clock(minutes_after_midnight: int) -> time:
+    minutes = minutes_after_midnight % (24 * 60)
+    return time(minutes // 60, minutes % 60)
+
+
+def _simulated_night(
+    detail: random.Random, night: date, latency_min: int, on_magnesium: bool
+) -> NightEntry:
+    lights_out = USUAL_LIGHTS_OUT_MIN + 5 * round(detail.gauss(0, 20) / 5)
+    in_bed = lights_out - detail.choice((5, 10, 15, 20, 30))
+    awakenings = detail.choice((0, 1, 1, 1, 2, 2, 3))
+    waso_min = 0 if awakenings == 0 else max(2, round(awakenings * detail.gauss(12, 6)))
+    final_wake = USUAL_FINAL_WAKE_MIN + 5 * round(detail.gauss(0, 15) / 5)
+    restless = latency_min + waso_min
+    quality = 5 if restless < 25 else 4 if restless < 45 else 3 if restless < 70 else 2
+    tags = tuple(tag for tag in DEMO_TAGS if detail.random() < 0.06)
+    loose = on_magnesium and detail.random() < 0.04
+    return NightEntry(
+        date=night,
+        in_bed=_clock(in_bed),
+        lights_out=_clock(lights_out),
+        sleep_latency_min=latency_min,
+        awakenings=awakenings,
+        waso_min=waso_min,
+        final_wake=_clock(final_wake),
+        out_of_bed=_clock(final_wake + detail.choice((5, 10, 15, 25))),
+        quality=max(1, min(5, quality - (1 if NightTag.alcohol in tags else 0))),
+        magnesium_mg=200 if on_magnesium else None,
+        magnesium_form="bisglycinate" if on_magnesium else None,
+        intake_time=time(22, 0) if on_magnesium else None,
+        bath=detail.random() < 0.7,
+        side_effects=(SideEffect.loose_stools,) if loose else (),
+        tags=tags,
+    )
 
 
 def demo_protocol(today: date) -> TrialProtocol:
@@ -108,8 +144,13 @@ def seed_demo(engine: Engine, password_hash: str, today: date) -> str:
         account = create_account(session, DEMO_USERNAME, password_hash)
         save_profile(session, account.id, DEMO_PROFILE)
         start_trial(session, account.id, trial)
+        # A few nights missed, as real diaries have them.
         nights = simulated_nights(
-            2026, trial, DEMO_BASELINE_NIGHTS + DEMO_MAGNESIUM_NIGHTS, effect_min=-14
+            2026,
+            trial,
+            DEMO_BASELINE_NIGHTS + DEMO_MAGNESIUM_NIGHTS,
+            effect_min=-14,
+            missing=DEMO_MISSED_SHARE,
         )
         import_nights(session, account.id, nights)
         add_response(

@@ -83,6 +83,7 @@ MESSAGES: dict[str, str] = {
     ),
     "yes_or_no": N_("Answer yes or no."),
     "unknown_side_effect": N_("Unknown side effect {name}; choose from: {allowed}."),
+    "unknown_tag": N_("Unknown tag {name}; choose from: {allowed}."),
     # a trial's phases (mgsleep.trial.protocol)
     "baseline_too_short": N_(
         "The baseline needs at least {nights} nights (ideally {ideal}): choose a later "
@@ -94,6 +95,29 @@ MESSAGES: dict[str, str] = {
     ),
     "end_before_magnesium": N_("The trial must end after magnesium starts."),
     "no_trial": N_("No trial has been started."),
+    # randomised and blinded trials (mgsleep.trial.protocol, mgsleep.service.trials)
+    "blinding_needs_randomising": N_(
+        "Only a randomised design can be blinded: in a fixed order you would know which "
+        "capsules hold magnesium."
+    ),
+    "periods_need_randomising": N_("Periods and pairs belong to the randomised designs."),
+    "run_in_range": N_("The first period starts from 0 to {most} nights after the first night."),
+    "period_nights_choice": N_("A period lasts {choices} nights."),
+    "abba_even_pairs": N_("Counterbalanced pairs come two by two: choose an even number."),
+    "end_set_by_design": N_("The periods set the end of a randomised trial: {end}."),
+    "seed_not_fingerprint": N_(
+        "The seed does not give the allocation that the fingerprint was made of."
+    ),
+    "seed_with_blinding": N_(
+        "A blinded trial draws its own seed: a seed you choose is an allocation you know."
+    ),
+    "trial_sealed": N_(
+        "The trial is blinded: its results open on {opens_on}, after the last night."
+    ),
+    "trial_not_blinded": N_("The running trial is not blinded."),
+    "helper_sheet_closed": N_(
+        "The preparation sheet was available until the first period started on {date}."
+    ),
     "plan_without_magnesium": N_(
         "The plan proposes no magnesium (a stop finding or no room under the limit)."
     ),
@@ -142,6 +166,11 @@ MESSAGES: dict[str, str] = {
     "unknown_columns": N_("Unknown columns: {names}."),
     "missing_columns": N_("Missing columns: {names}."),
     "broken_csv": N_("Line {row} cannot be read as CSV: {reason}."),
+    "no_night_readable": N_(
+        "No night could be read from this file: all {count} records were refused. "
+        "The first, {position}: {reason}"
+    ),
+    "no_sleep_records": N_("This file holds no sleep records."),
     # documents and files
     "no_such_file": N_("No such file."),
     "not_utf8": N_("Not a UTF-8 text file."),
@@ -162,6 +191,19 @@ MESSAGES: dict[str, str] = {
     "busy": N_("The server is busy; try again in a moment."),
     "server_error": N_("Something went wrong on the server; try again in a moment."),
     "username_taken": N_("This user name is taken; choose another."),
+    # apps that push nights with a token (mgsleep.service.ingest)
+    "ingest_token_missing": N_(
+        "Send the token from your account page in the header Authorization: Bearer <token>."
+    ),
+    "ingest_token_wrong": N_("This token is not known. Copy it again from your account page."),
+    "ingest_token_revoked": N_(
+        "This token was revoked. Make a new one on your account page and enter it in the app."
+    ),
+    "too_many_pushes": N_(
+        "This token sent more than {limit} times in an hour; try again in {minutes} minutes."
+    ),
+    "token_name_needed": N_("Give the token a name, such as the app it is for."),
+    "no_such_token": N_("This token does not exist or was already revoked."),
 }
 # What to do instead: a `hint` code names one of these.
 HINTS: dict[str, str] = {
@@ -179,6 +221,7 @@ HINTS: dict[str, str] = {
     "store_profile": N_("Store a complete profile first."),
     "answer_values": N_("Whole numbers from {low} to {high}."),
     "nothing_imported": N_("Nothing was imported."),
+    "new_token": N_("Make a new token on your account page."),
 }
 FALLBACK = N_("Check this answer.")
 # Codes that say less than their English detail: English readers get the detail.

@@ -195,6 +195,17 @@ class ImportResult(BaseModel):
     naps: int = Field(default=0, description="kept apart from the nights")
     rejected: list[RejectedPublic] = Field(default_factory=list)
     dry_run: bool = False
+    merged: int = Field(default=0, description="nights made of several records of the file")
+    placeholders: int = Field(default=0, description="records without measured sleep, skipped")
+    zones: dict[str, int] = Field(
+        default_factory=dict, description="time zone -> nights dated in it"
+    )
+    zone_rule: str = Field(
+        default="default",
+        description='"file": the file stated every night\'s zone; "default": none; "both"',
+    )
+    default_zone: str = Field(default="", description="the zone where the file states none")
+    zone_summary: str = Field(default="", description="the zone used, in a sentence")
 
 
 def _rejected_public(rejected: Rejected) -> RejectedPublic:
@@ -207,6 +218,8 @@ def _rejected_public(rejected: Rejected) -> RejectedPublic:
 
 
 def import_result(report: ImportReport) -> ImportResult:
+    from mgsleep.service.imports import zone_summary
+
     return ImportResult(
         added=report.added,
         replaced=report.replaced,
@@ -217,6 +230,12 @@ def import_result(report: ImportReport) -> ImportResult:
         naps=report.naps,
         rejected=[_rejected_public(r) for r in report.rejected],
         dry_run=report.dry_run,
+        merged=report.merged,
+        placeholders=report.placeholders,
+        zones=dict(report.zones),
+        zone_rule=report.zone_rule,
+        default_zone=report.default_zone,
+        zone_summary=zone_summary(report, "en"),
     )
 
 
@@ -279,11 +298,45 @@ def isi_created(result: IsiResult, lang: Lang) -> IsiCreated:
 
 class TrialPublic(TrialProtocol):
     verdict_due_on: dt.date = Field(description="the first morning a verdict can be given")
+    planned_end: dt.date | None = Field(
+        default=None, description="the first night after the trial (none: open-ended A-B)"
+    )
+    registration_hash: str | None = Field(
+        default=None, description="SHA-256 of the protocol frozen when the trial started"
+    )
+    allocation_sealed: bool = Field(
+        default=False, description="blinded, and the allocation not yet open"
+    )
+    allocation_opens_on: dt.date | None = Field(
+        default=None, description="blinded: the morning the allocation is revealed"
+    )
+    pair_orders: list[str] | None = Field(
+        default=None,
+        description="randomised: each pair's order (ab: control first); none while sealed",
+    )
+    allocation_seed: int | None = Field(
+        default=None,
+        description="randomised: the seed the allocation was drawn from; none while sealed",
+    )
 
 
 def trial_public(protocol: TrialProtocol) -> TrialPublic:
+    from mgsleep.trial.registration import registration_hash
+
+    orders = protocol.allocation
     return TrialPublic.model_validate(
-        {**protocol.model_dump(), "verdict_due_on": protocol.verdict_due()}
+        {
+            **protocol.model_dump(),
+            "verdict_due_on": protocol.verdict_due(),
+            "planned_end": protocol.scheduled_end(),
+            "registration_hash": (
+                None if protocol.registered_at is None else registration_hash(protocol)
+            ),
+            "allocation_sealed": protocol.sealed,
+            "allocation_opens_on": protocol.opens_on(),
+            "pair_orders": None if orders is None else list(orders),
+            "allocation_seed": protocol.seed,
+        }
     )
 
 
@@ -294,6 +347,17 @@ class TrialStatus(BaseModel):
     more_nights_needed: int
     verdict_due: dt.date
     verdict: TrialVerdict
+    nights_logged: int | None = Field(default=None, description="nights logged in the trial")
+    allocation_sealed: bool = Field(
+        default=False, description="blinded, and the allocation not yet open"
+    )
+    allocation_opens_on: dt.date | None = Field(
+        default=None, description="blinded: the morning the allocation is revealed"
+    )
+    precision_cost_pct: float | None = Field(
+        default=None,
+        description="how much wider the primary outcome's interval is for the missing nights",
+    )
 
 
 def trial_status(analysis: Any) -> TrialStatus:
@@ -305,6 +369,7 @@ def trial_status(analysis: Any) -> TrialStatus:
         more_nights_needed=analysis.more_nights_needed,
         verdict_due=analysis.protocol.verdict_due(),
         verdict=analysis.verdict,
+        precision_cost_pct=analysis.outcomes[analysis.primary_outcome.value].precision_cost_pct,
     )
 
 
@@ -321,3 +386,64 @@ class AccountExport(BaseModel):
     isi: list[IsiPublic]
     trial: TrialPublic | None = Field(description="the running trial")
     earlier_trials: list[TrialProtocol]
+
+
+# ---- today -----------------------------------------------------------------------------------
+
+
+class PhaseProgressPublic(BaseModel):
+    phase: str
+    logged: int
+    so_far: int = Field(description="the phase's nights up to this morning")
+    planned: int | None = Field(description="all the phase's nights; null while open-ended")
+
+
+class TodayPublic(BaseModel):
+    """What the home page shows: tonight as the plan and the running trial have it, last
+    night, the trial's progress and the trial nights of the past week not in the diary."""
+
+    today: dt.date
+    instruction: str | None = Field(
+        description="what the trial asks of tonight (outside, diary_only, magnesium, ...); "
+        "null without a trial"
+    )
+    tonight: list[TimelineEntryPublic] = Field(description="empty until the profile is done")
+    notes: list[str]
+    last_night: dt.date
+    last_night_logged: bool
+    trial_phases: list[PhaseProgressPublic]
+    verdict_due: dt.date | None
+    missing_nights: list[dt.date]
+    trial_departures: list[str] = Field(
+        description="what the plan now proposes differently from the running trial"
+    )
+
+
+def today_public(view: Any, lang: Lang) -> TodayPublic:
+    """`view` is a service.today.Today."""
+    timeline = None if view.planned is None else view.planned.evening
+    entries = [] if timeline is None else timeline.entries
+    return TodayPublic(
+        today=view.today,
+        instruction=None if view.instruction is None else str(view.instruction),
+        tonight=[
+            TimelineEntryPublic(
+                start=e.start, end=e.end, kind=e.kind, what=e.what.get(lang), citations=e.citations
+            )
+            for e in entries
+        ],
+        notes=[] if timeline is None else [n.get(lang) for n in timeline.notes],
+        last_night=view.last_night,
+        last_night_logged=view.last_night_logged,
+        trial_phases=[]
+        if view.trial is None
+        else [
+            PhaseProgressPublic(
+                phase=str(p.phase), logged=p.logged, so_far=p.so_far, planned=p.planned
+            )
+            for p in view.trial.phases
+        ],
+        verdict_due=None if view.trial is None else view.trial.verdict_due,
+        missing_nights=list(view.missing),
+        trial_departures=list(view.departures),
+    )

@@ -7,12 +7,10 @@ next calendar day.
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import icalendar
 from pydantic import BaseModel, ConfigDict, Field
 
 from mgsleep.evidence import Evidence, load_evidence
@@ -20,9 +18,12 @@ from mgsleep.evidence.schema import Separation
 from mgsleep.i18n import Lang, Text, both, lower_first
 from mgsleep.plan import MagnesiumDose, Plan, Verdict, make_plan
 from mgsleep.profile import MedicineEntry, Profile
+from mgsleep.trial.kinds import Evening
+from mgsleep.trial.protocol import TrialProtocol
 
+# "diary" is the calendar's morning prompt; an evening's timeline never holds one.
 EntryKind = Literal[
-    "bath", "magnesium", "glycine", "companion", "medicine", "no_magnesium", "bedtime"
+    "bath", "magnesium", "glycine", "companion", "medicine", "no_magnesium", "bedtime", "diary"
 ]
 INTAKE_KINDS: frozenset[str] = frozenset({"magnesium", "glycine", "companion"})
 # The calendar carries the medicine doses and the windows kept free of magnesium as well: the
@@ -40,10 +41,10 @@ DAY_BEFORE_BED = timedelta(hours=16)
 SEARCH_STEP = timedelta(minutes=5)
 # Medicines shown on the evening's timeline: half a day either side of bedtime.
 HORIZON = timedelta(hours=12)
-# A calendar runs for the plan's trial; without one (a stop plan), for this long.
-DEFAULT_CALENDAR_WEEKS = 4
-# The zone rules a calendar carries: from the year before its first evening, this many after.
-CALENDAR_YEARS = 2
+# The evenings on which the trial has a dose taken: its magnesium, or a blinded numbered dose.
+TRIAL_DOSE_EVENINGS = frozenset({Evening.magnesium, Evening.sealed_dose})
+# A trial's magnesium taken at its own time fills a window this long (the plan's is 30 min).
+TRIAL_INTAKE_WINDOW = timedelta(minutes=30)
 
 
 class TimelineEntry(BaseModel):
@@ -78,6 +79,19 @@ class Timeline(BaseModel):
         return any(e.kind in INTAKE_KINDS for e in self.entries)
 
 
+class TrialEvening(BaseModel):
+    """What the running trial asks of one evening, and what it tests: the protocol is the one
+    source of truth, so the plan, the home page and the calendar show the same evening."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instruction: Evening
+    first_evening: date
+    form: str | None = None
+    dose_mg: float | None = None
+    intake_time: time | None = None
+
+
 def local_datetime(day: date, clock: time, zone: ZoneInfo) -> datetime:
     """A wall-clock time on a day; a time the spring change skips moves forward past the gap."""
     naive = datetime.combine(day, clock).replace(tzinfo=zone)
@@ -105,8 +119,14 @@ def evening(
     *,
     night: date,
     ev: Evidence | None = None,
+    trial: TrialEvening | None = None,
 ) -> Timeline:
-    """The timeline of one evening; `night` is the calendar date the evening starts on."""
+    """The timeline of one evening; `night` is the calendar date the evening starts on.
+
+    With a running `trial`, its protocol decides: a night without magnesium keeps the bath
+    (the same in both phases) and drops every intake; a magnesium night takes the trial's
+    form, dose and time. Safety still comes first: a stop plan, a paused course or a medicine
+    window overrules the trial."""
     ev = ev or load_evidence()
     zone = ZoneInfo(plan.timezone)
     bed = _bed(night, bedtime or plan.bedtime, zone)
@@ -124,15 +144,15 @@ def evening(
         notes += [reason.text for reason in (plan.bath.safety if plan.bath else [])]
     if plan.verdict is not Verdict.stop and paused and plan.paused_until is not None:
         notes.append(_paused_note(plan.paused_until + timedelta(days=1)))
+    elif plan.verdict is not Verdict.stop and _without_magnesium(trial, night):
+        # Nothing is taken, so no window needs keeping free of it.
+        entries = [e for e in entries if e.kind != "no_magnesium"]
+        notes.append(_trial_note(trial, night))
     elif plan.verdict is not Verdict.stop:
-        slot, moved_from = _intake_slot(ev, bed, blocked)
-        if plan.dose is not None and slot is None:
-            conflicts.append(_no_slot_conflict(rules))
-        elif plan.dose is not None and plan.form_choice is not None and slot is not None:
-            entries.append(_magnesium_entry(plan.dose, plan.form_choice.name, slot))
-            if moved_from is not None:
-                notes.append(_moved_note(slot, moved_from))
-        entries += _glycine_and_companions(plan, _default_slot(ev, bed))
+        added, conflict, note = _intake(plan, trial, ev, bed, (rules, blocked))
+        entries += added
+        conflicts += conflict
+        notes += note
     return Timeline(
         night=night,
         timezone=plan.timezone,
@@ -140,6 +160,113 @@ def evening(
         entries=sorted(entries, key=lambda e: (e.start, e.kind != "bedtime")),
         conflicts=conflicts,
         notes=notes,
+    )
+
+
+def _without_magnesium(trial: TrialEvening | None, night: date) -> bool:
+    if trial is None:
+        return False
+    if trial.instruction is Evening.diary_only:
+        return True
+    # Before the first trial night nothing is taken, so the baseline starts clean.
+    return trial.instruction is Evening.outside and night < trial.first_evening
+
+
+def _trial_note(trial: TrialEvening | None, night: date) -> Text:
+    if trial is not None and night < trial.first_evening:
+        day = trial.first_evening.isoformat()
+        return both(
+            "No magnesium yet: your trial starts on the evening of {day}.",
+            day=Text(nl=day, en=day),
+        )
+    return both(
+        "No magnesium tonight: this is a night without it in your trial. Fill in your sleep "
+        "diary tomorrow morning."
+    )
+
+
+def _intake(
+    plan: Plan,
+    trial: TrialEvening | None,
+    ev: Evidence,
+    bed: datetime,
+    medicines: tuple[list[Rule], list[tuple[datetime, datetime]]],
+) -> tuple[list[TimelineEntry], list[Conflict], list[Text]]:
+    """The evening's intakes (the trial's dose on a trial night), or why there are none."""
+    rules, blocked = medicines
+    slot, moved_from = _intake_slot(ev, bed, blocked)
+    on_trial = trial is not None and trial.instruction in TRIAL_DOSE_EVENINGS
+    own = _trial_slot(trial, bed, blocked, plan.timezone) if trial and on_trial else None
+    if own is not None:
+        slot, moved_from = own, None
+    # A blinded trial tests the numbered dose alone: anything added could taste of it.
+    sealed = trial is not None and trial.instruction is Evening.sealed_dose
+    extras = [] if sealed else _glycine_and_companions(plan, _default_slot(ev, bed))
+    if plan.dose is None or plan.form_choice is None:
+        return extras, [], []
+    if slot is None:
+        return extras, [_no_slot_conflict(rules)], []
+    if sealed:
+        magnesium = _sealed_dose_entry(bed, slot)
+    elif trial is not None and on_trial:
+        magnesium = _trial_magnesium_entry(plan.dose, plan.form_choice.name, trial, ev, slot)
+    else:
+        magnesium = _magnesium_entry(plan.dose, plan.form_choice.name, slot)
+    notes = [] if moved_from is None else [_moved_note(slot, moved_from)]
+    return [magnesium, *extras], [], notes
+
+
+def _sealed_dose_entry(bed: datetime, slot: tuple[datetime, datetime]) -> TimelineEntry:
+    """A blinded trial's evening: the dose the helper numbered for it, magnesium or not."""
+    evening_of = (bed - timedelta(days=1) if bed.time() < NOON else bed).date().isoformat()
+    what = both(
+        "Your trial dose: the one numbered for the evening of {day}",
+        day=Text(nl=evening_of, en=evening_of),
+    )
+    return _magnesium_in(slot, what, [])
+
+
+def _trial_slot(
+    trial: TrialEvening, bed: datetime, blocked: list[tuple[datetime, datetime]], trial_zone: str
+) -> tuple[datetime, datetime] | None:
+    """The trial's own intake time on this evening, unless a medicine window now covers it."""
+    if trial.intake_time is None:
+        return None
+    zone = ZoneInfo(trial_zone)
+    # An evening intake before a bedtime after midnight was on the calendar day before.
+    after_midnight = bed.time() < NOON <= trial.intake_time
+    day = bed.date() - timedelta(days=1) if after_midnight else bed.date()
+    start = local_datetime(day, trial.intake_time, zone)
+    end = _at(start + TRIAL_INTAKE_WINDOW, zone)
+    clear = all(end.astimezone(UTC) <= lo or start.astimezone(UTC) >= hi for lo, hi in blocked)
+    return (start, end) if clear else None
+
+
+def _trial_magnesium_entry(
+    dose: MagnesiumDose,
+    form_name: Text,
+    trial: TrialEvening,
+    ev: Evidence,
+    slot: tuple[datetime, datetime],
+) -> TimelineEntry:
+    """What the trial tests, as it was started, even if the profile now points elsewhere."""
+    if trial.form is not None:
+        known = {form.key: form.name for form in ev.forms}
+        form_name = known.get(trial.form, Text(nl=trial.form, en=trial.form))
+    dose_mg = trial.dose_mg if trial.dose_mg is not None else dose.elemental_mg
+    what = both(
+        "Magnesium for your trial: {elemental:.0f} mg as {form}",
+        elemental=dose_mg,
+        form=lower_first(form_name),
+    )
+    return _magnesium_in(slot, what, dose.reasons[0].citations)
+
+
+def _magnesium_in(
+    slot: tuple[datetime, datetime], what: Text, citations: list[str]
+) -> TimelineEntry:
+    return TimelineEntry(
+        start=slot[0], end=slot[1], kind="magnesium", what=what, citations=citations
     )
 
 
@@ -343,18 +470,13 @@ def _bath_entry(plan: Plan, bed: datetime) -> list[TimelineEntry]:
 def _magnesium_entry(
     dose: MagnesiumDose, form_name: Text, slot: tuple[datetime, datetime]
 ) -> TimelineEntry:
-    return TimelineEntry(
-        start=slot[0],
-        end=slot[1],
-        kind="magnesium",
-        what=both(
-            "Magnesium: {elemental:.0f} mg as {form} ({compound:.2f} g)",
-            elemental=dose.elemental_mg,
-            form=lower_first(form_name),
-            compound=dose.compound_mg / 1000,
-        ),
-        citations=dose.reasons[0].citations,
+    what = both(
+        "Magnesium: {elemental:.0f} mg as {form} ({compound:.2f} g)",
+        elemental=dose.elemental_mg,
+        form=lower_first(form_name),
+        compound=dose.compound_mg / 1000,
     )
+    return _magnesium_in(slot, what, dose.reasons[0].citations)
 
 
 def _glycine_and_companions(plan: Plan, slot: tuple[datetime, datetime]) -> list[TimelineEntry]:
@@ -382,6 +504,27 @@ def _glycine_and_companions(plan: Plan, slot: tuple[datetime, datetime]) -> list
     return entries
 
 
+# --- the running trial ----------------------------------------------------------------------
+
+
+def trial_evening(protocol: TrialProtocol | None, night: date) -> TrialEvening | None:
+    """What the protocol asks of the evening of `night`; None once the trial is over (the
+    plan goes on as it is) or without a trial."""
+    if protocol is None:
+        return None
+    first_evening = protocol.baseline_start - timedelta(days=1)
+    instruction = protocol.evening(night)
+    if instruction is Evening.outside and night >= first_evening:
+        return None
+    return TrialEvening(
+        instruction=instruction,
+        first_evening=first_evening,
+        form=protocol.form,
+        dose_mg=protocol.dose_mg,
+        intake_time=protocol.intake_time,
+    )
+
+
 # --- exports --------------------------------------------------------------------------------
 
 
@@ -398,51 +541,6 @@ def to_text(timeline: Timeline, lang: Lang) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_ical(timeline: Timeline, lang: Lang, *, days: int) -> bytes:
-    """RFC 5545: one daily-recurring event per evening step, for the length of the trial."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//mgsleep//evening schedule//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "mgsleep")
-    stamp = datetime.combine(timeline.night, time(0, 0), tzinfo=UTC)
-    for index, entry in enumerate(e for e in timeline.entries if e.kind in CALENDAR_KINDS):
-        event = icalendar.Event()
-        event.add("uid", f"{timeline.night.isoformat()}-{index}-{entry.kind}@mgsleep")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", entry.start)
-        end = entry.end if entry.end > entry.start else entry.start + timedelta(minutes=5)
-        event.add("dtend", end)
-        event.add("summary", entry.what.get(lang))
-        if entry.citations:
-            event.add("description", "mgsleep: " + ", ".join(entry.citations))
-        event.add("rrule", {"freq": "daily", "count": days})
-        calendar.add_component(event)
-    for tzid in sorted(calendar.get_missing_tzids()):
-        calendar.subcomponents.insert(0, _vtimezone(tzid, timeline.night.year))
-    ical: bytes = calendar.to_ical()
-    return ical
-
-
-@functools.lru_cache(maxsize=64)
-def _vtimezone(tzid: str, year: int) -> icalendar.Timezone:
-    """The zone's rules for the years a calendar covers; built once, since it is the slow part
-    of writing a calendar (and the same for everyone in one zone)."""
-    return icalendar.Timezone.from_tzid(
-        tzid, first_date=date(year - 1, 1, 1), last_date=date(year + CALENDAR_YEARS, 1, 1)
-    )
-
-
-def calendar_weeks(plan: Plan) -> int:
-    """How long the calendar runs: the plan's trial, else the usual four weeks."""
-    return plan.expectations.evaluate_after_weeks if plan.expectations else DEFAULT_CALENDAR_WEEKS
-
-
-def plan_calendar(plan: Plan, first: date, lang: Lang) -> bytes:
-    """The plan's evening as a calendar, from the first evening with magnesium."""
-    timeline = evening(plan, night=plan.start_date or first)
-    return to_ical(timeline, lang, days=7 * calendar_weeks(plan))
-
-
 def magnesium_time(plan: Plan, night: date) -> time | None:
     """When the plan's evening puts the magnesium (None: it proposes none)."""
     return next(
@@ -452,16 +550,39 @@ def magnesium_time(plan: Plan, night: date) -> time | None:
 
 
 class PlannedEvening(BaseModel):
-    """A plan and its first evening on the clock."""
+    """A plan and its first evening on the clock, under the running trial if there is one."""
 
     model_config = ConfigDict(frozen=True)
 
     plan: Plan
     evening: Timeline
     profile: Profile
+    trial: TrialProtocol | None = None
 
 
-def plan_for(profile: Profile, first: date) -> PlannedEvening:
-    """The plan from the evening of `first`, and that evening."""
+def plan_for(
+    profile: Profile, first: date, protocol: TrialProtocol | None = None
+) -> PlannedEvening:
+    """The plan from the evening of `first`, and that evening as the trial (if any) has it."""
     plan = make_plan(profile, start=first)
-    return PlannedEvening(plan=plan, evening=evening(plan, night=first), profile=profile)
+    tonight = evening(plan, night=first, trial=trial_evening(protocol, first))
+    return PlannedEvening(plan=plan, evening=tonight, profile=profile, trial=protocol)
+
+
+TrialChange = Literal["form", "dose_mg", "intake_time"]
+
+
+def trial_departures(plan: Plan, protocol: TrialProtocol, night: date) -> list[TrialChange]:
+    """What the plan now proposes differently from what the running trial tests: a profile
+    change that alters these must ask whether to end the trial or keep to it."""
+    if plan.verdict is Verdict.stop or plan.elemental_mg is None:
+        return []  # no magnesium at all: the plan page says so, whatever the trial
+    changes: list[TrialChange] = []
+    if protocol.form is not None and protocol.form != plan.form:
+        changes.append("form")
+    if protocol.dose_mg is not None and round(protocol.dose_mg) != round(plan.elemental_mg):
+        changes.append("dose_mg")
+    planned_time = magnesium_time(plan, night)
+    if protocol.intake_time is not None and planned_time not in {None, protocol.intake_time}:
+        changes.append("intake_time")
+    return changes

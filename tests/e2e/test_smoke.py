@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import log_in_as_demo, shot, t
 
 pytestmark = pytest.mark.browser
 
@@ -20,9 +19,6 @@ def test_home_and_language_switch(server, page):
 
 
 def test_demo_login(server, page):
-    page.goto(f"{server}/login?lang=en")
-    page.get_by_label("User name").fill(DEMO_USERNAME)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server}/")
-    assert page.get_by_role("link", name="Diary", exact=True).is_visible()
+    log_in_as_demo(page, server, "en")
+    assert page.get_by_role("link", name=t("en", "Diary"), exact=True).is_visible()
+    assert page.locator("#tonight").is_visible()

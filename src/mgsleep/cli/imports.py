@@ -53,18 +53,28 @@ class CountingReader:
         self._progress.advance(self._task, len(chunk))
         return chunk
 
+    def readline(self, size: int = -1) -> bytes:
+        line = self._handle.readline(size)
+        self._progress.advance(self._task, len(line))
+        return line
+
+    def __iter__(self) -> Iterator[bytes]:
+        # The CSV readers take the file line by line.
+        return iter(self.readline, b"")
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._handle, name)
 
 
 def _counted(items: Iterator[Any], progress: Progress, task: TaskID) -> Iterator[Any]:
-    from mgsleep.diary.imports import Nap, Rejected
+    from mgsleep.diary.imports import Rejected
+    from mgsleep.diary.night import NightEntry
 
     nights = errors = 0
     for item in items:
         if isinstance(item, Rejected):
             errors += 1
-        elif not isinstance(item, Nap):
+        elif isinstance(item, NightEntry):
             nights += 1
         progress.update(task, nights=nights, errors=errors)
         yield item
@@ -111,7 +121,15 @@ def import_command(
         task = progress.add_task(file.name, total=file.stat().st_size, nights=0, errors=0)
         stream: Any = CountingReader(handle, progress, task)
         items = _counted(reader_for(str(source))(stream, zone), progress, task)
-        report = import_items(session, owner, items, replace=replace, dry_run=dry_run)
+        report = import_items(
+            session,
+            owner,
+            items,
+            replace=replace,
+            dry_run=dry_run,
+            default_zone=zone,
+            require_nights=str(source) != "csv",
+        )
     if as_json:
         from mgsleep.public import import_result
 
@@ -135,9 +153,14 @@ def print_report(view: View, report: ImportReport) -> None:
         (_("already present"), report.already_present),
         (_("beside a night you typed (both kept)"), report.beside_hand_entries),
         (_("naps, kept apart"), report.naps),
+        (_("nights merged from several records"), report.merged),
+        (_("placeholders skipped (no sleep measured)"), report.placeholders),
         (_("records rejected"), len(report.rejected)),
     ):
         table.add_row(label, str(count))
+    from mgsleep.service.imports import zone_summary
+
+    table.add_row(_("time zone"), escape(zone_summary(report, view.lang)))
     view.console.print(table)
     from mgsleep.errors import render
 

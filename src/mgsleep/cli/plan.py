@@ -93,12 +93,14 @@ def plan_command(
     if bedtime is not None:
         profile = profile.model_copy(update={"bedtime": clock_option(bedtime, "--bedtime")})
     from mgsleep.public import plan_public
-    from mgsleep.schedule import plan_calendar, plan_for
+    from mgsleep.schedule import plan_for
 
     first_evening = date_option(start, "--start")
     planned = plan_for(profile, first_evening)
     view = View(lang)
     if ics is not None:
+        from mgsleep.ical import plan_calendar
+
         ics.write_bytes(plan_calendar(planned.plan, first_evening, view.lang))
     if as_json:
         print_json(plan_public(planned.plan, planned.evening, view.lang))

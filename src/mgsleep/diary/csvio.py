@@ -9,10 +9,12 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import ValidationError
 
-from mgsleep.diary.night import NightEntry, SideEffect
+from mgsleep.diary.night import NightEntry, NightTag, SideEffect
 from mgsleep.errors import InputError, Problem, problems_from
 
 COLUMNS = (
@@ -40,6 +42,8 @@ COLUMNS = (
     "rem_min",
     "source",
     "timezone",
+    "tags",
+    "blind_guess",
 )
 # Free text a spreadsheet could run as a formula ("=HYPERLINK(...)"): written with a leading
 # apostrophe, which is taken off again when the file is read back.
@@ -49,6 +53,9 @@ REQUIRED = ("date", "in_bed", "lights_out", "sleep_latency_min", "final_wake", "
 YES = {"yes", "ja", "y", "j", "true", "1"}
 NO = {"no", "nee", "n", "false", "0", ""}
 SEPARATOR = ";"
+DECIMAL_COLUMNS = ("magnesium_mg", "bath_temperature_c")
+
+Choice = TypeVar("Choice", bound=StrEnum)
 
 
 @dataclass(frozen=True)
@@ -74,14 +81,18 @@ class RowError:
 def parse_csv(text: str, *, timezone: str | None = None) -> Iterator[NightEntry | RowError]:
     """Every data row as a night, or as an error naming its row and field; never raises for a
     bad row. A bad header (unknown or missing columns) is an InputError: nothing can be read."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    header = text.split("\n", 1)[0]
+    # A spreadsheet in a Dutch or German locale re-saves with ";" and a decimal comma.
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     try:
         _check_header(reader.fieldnames)
         for row in reader:
             number = reader.line_num
             if not any((value or "").strip() for value in row.values()):
                 continue
-            yield _night(row, number, timezone)
+            yield _night(row, number, timezone, decimal_comma=delimiter == ";")
     except csv.Error as error:
         # A cell beyond the csv module's limit (128 kB) or a broken quote: the rest of the
         # file cannot be read reliably, so none of it is.
@@ -104,14 +115,22 @@ def _check_header(fieldnames: Iterable[str] | None) -> None:
         raise InputError("header", "missing_columns", names=", ".join(missing))
 
 
-def _night(row: dict[str, str | None], number: int, timezone: str | None) -> NightEntry | RowError:
+def _night(
+    row: dict[str, str | None], number: int, timezone: str | None, *, decimal_comma: bool = False
+) -> NightEntry | RowError:
     values = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+    if decimal_comma:
+        for column in DECIMAL_COLUMNS:
+            values[column] = values.get(column, "").replace(",", ".")
     for column in TEXT_COLUMNS:
         values[column] = _unguarded(values.get(column, ""))
     try:
         data: dict[str, object] = {k: v for k, v in values.items() if v != ""}
         data["bath"] = _yes_no(values.get("bath", ""))
-        data["side_effects"] = _side_effects(values.get("side_effects", ""))
+        data["side_effects"] = _choices(
+            values.get("side_effects", ""), SideEffect, "side_effects", "unknown_side_effect"
+        )
+        data["tags"] = _choices(values.get("tags", ""), NightTag, "tags", "unknown_tag")
         if timezone is not None and not values.get("timezone"):
             data["timezone"] = timezone
         return NightEntry.model_validate(data)
@@ -130,18 +149,21 @@ def _yes_no(value: str) -> bool:
     raise InputError("bath", "yes_or_no", value=value)
 
 
-def _side_effects(value: str) -> list[SideEffect]:
+def _choices(value: str, kind: type[Choice], column: str, code: str) -> list[Choice]:
+    """The names in a list cell (side effects, tags), each one of `kind`'s values. One reading
+    serves every list column, so each splits on the same separator and refuses an unknown
+    name the same way, listing the names it may hold."""
     tokens = [t.strip() for t in value.split(SEPARATOR) if t.strip()]
-    allowed = {e.value for e in SideEffect}
+    allowed = {choice.value for choice in kind}
     unknown = [t for t in tokens if t not in allowed]
     if unknown:
         raise InputError(
-            "side_effects",
-            "unknown_side_effect",
+            column,
+            code,
             name=", ".join(unknown),
             allowed=f"{', '.join(sorted(allowed))} (separated by '{SEPARATOR}')",
         )
-    return [SideEffect(t) for t in tokens]
+    return [kind(t) for t in tokens]
 
 
 def _clock(value: object) -> str:
@@ -191,6 +213,8 @@ def to_csv(nights: Iterable[NightEntry]) -> str:
                 "rem_min": _number(night.rem_min),
                 "source": _guarded(night.source),
                 "timezone": night.timezone,
+                "tags": SEPARATOR.join(t.value for t in night.tags),
+                "blind_guess": night.blind_guess.value if night.blind_guess else "",
             }
         )
     return buffer.getvalue()

@@ -481,6 +481,9 @@ class Questionnaire(Strict):
     bands: list[ScoreBand] = Field(min_length=1)
     meaningful_change: Quantity = Field(description="the smallest drop in the total that matters")
     remission_below: Quantity
+    response_drop: Quantity | None = Field(
+        default=None, description="a drop in the total at least this large counts as a response"
+    )
     case_cutoff: Quantity = Field(description="a total at or above this counts as a case")
     licence_note: Text
     cite: Citations = Field(min_length=1)

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 from mgsleep.i18n import Lang
 from mgsleep.public import AccountExport, isi_public, night_public, trial_public
 from mgsleep.service.isi import isi_history
+from mgsleep.service.profile import person_today
 from mgsleep.store import repo
 
 
 def export_everything(
     session: Session, owner_id: int, username: str, *, lang: Lang, at: datetime
 ) -> AccountExport:
-    trials = repo.get_trials(session, owner_id)
+    # A blinded trial's allocation is in the export once the trial has ended, not before.
+    trials = repo.get_trials(session, owner_id, today=person_today(session, owner_id, at))
     running = next((protocol for protocol, active in trials if active), None)
     return AccountExport(
         username=username,

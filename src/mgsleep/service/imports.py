@@ -16,31 +16,82 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from mgsleep.clock import known_zone
-from mgsleep.diary.imports import ImportItem, ImportReport, Nap, Rejected, reader_for
+from mgsleep.diary.imports import (
+    ImportItem,
+    ImportReport,
+    Nap,
+    NightInfo,
+    Rejected,
+    Skipped,
+    reader_for,
+)
 from mgsleep.diary.night import DIARY_SOURCE, NightEntry
 from mgsleep.diary.sources import SOURCES
 from mgsleep.errors import Conflict, InputError
+from mgsleep.lang import N_, Lang
 from mgsleep.store.repo import DuplicateNight, get_nights, import_nights
 
 FILE_POSITION = "file"
+ZONE_RULES = {
+    "default": N_("{zones} (your default; the file states no zone)"),
+    "file": N_("{zones} (as the file states)"),
+    "both": N_("{zones} (as the file states; {default} where it states none)"),
+}
 # Enough for years of nightly rows; a larger upload is not a diary.
 MAX_DIARY_CSV_BYTES = 5_000_000
 
 
 def _sorted_items(items: Iterable[ImportItem], report: ImportReport) -> list[NightEntry]:
-    nights = []
-    for item in items:
-        if isinstance(item, Rejected):
-            if item.position == FILE_POSITION:
-                where = item.field or FILE_POSITION
-                raise InputError.of(replace(item.problem, field=where, hint="nothing_imported"))
-            report.rejected.append(item)
-        elif isinstance(item, Nap):
-            report.naps += 1
-        else:
-            nights.append(item)
+    """The file's nights, every other item counted in the report. The reader is closed here,
+    while the caller's file is still open, whatever happens: a reader abandoned halfway
+    would otherwise be closed later by the garbage collector, on a closed file."""
+    nights: list[NightEntry] = []
+    try:
+        for item in items:
+            _count(item, report, nights)
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
     report.nights_found = len(nights)
+    for night in nights:
+        report.zones[night.timezone] = report.zones.get(night.timezone, 0) + 1
     return nights
+
+
+def _count(item: ImportItem, report: ImportReport, nights: list[NightEntry]) -> None:
+    if isinstance(item, Rejected):
+        if item.position == FILE_POSITION:
+            where = item.field or FILE_POSITION
+            raise InputError.of(replace(item.problem, field=where, hint="nothing_imported"))
+        report.rejected.append(item)
+    elif isinstance(item, Nap):
+        report.naps += 1
+    elif isinstance(item, Skipped):
+        report.placeholders += 1
+    elif isinstance(item, NightInfo):
+        report.merged += item.pieces > 1
+        report.zone_from_file += item.zone_from_file
+    else:
+        nights.append(item)
+
+
+def _refuse_a_file_without_nights(report: ImportReport) -> None:
+    """A file from which nothing at all could be read is an error, not "0 nights": it is
+    another kind of file, or every record of it is damaged."""
+    if report.nights_found or report.naps or report.placeholders:
+        return
+    if report.rejected:
+        first = report.rejected[0]
+        raise InputError(
+            FILE_POSITION,
+            "no_night_readable",
+            hint="nothing_imported",
+            count=len(report.rejected),
+            position=first.position,
+            reason=first.reason,
+        )
+    raise InputError(FILE_POSITION, "no_sleep_records", hint="nothing_imported")
 
 
 def import_items(
@@ -50,12 +101,19 @@ def import_items(
     *,
     replace: bool = False,
     dry_run: bool = False,
+    default_zone: str = "",
+    require_nights: bool = True,
 ) -> ImportReport:
     """Read every item, then store the nights inside the caller's transaction. A dry run
     stores them in a savepoint and rolls it back, so its counts are the real ones. A night
-    that differs from the stored one, without `replace`, is a Conflict and nothing is kept."""
-    report = ImportReport(dry_run=dry_run)
+    that differs from the stored one, without `replace`, is a Conflict and nothing is kept.
+    `default_zone` is the zone the reader was given, for the summary. With `require_nights`,
+    a file from which nothing could be read is an error (the diary CSV lists its bad rows
+    instead, row by row)."""
+    report = ImportReport(dry_run=dry_run, default_zone=default_zone)
     nights = _sorted_items(items, report)
+    if require_nights:
+        _refuse_a_file_without_nights(report)
     hand_dates = {n.date for n in get_nights(session, owner_id, source=DIARY_SOURCE)}
     report.beside_hand_entries = sum(
         1 for n in nights if n.source != DIARY_SOURCE and n.date in hand_dates
@@ -106,4 +164,22 @@ def import_file(
     except ValueError as error:
         raise InputError("timezone", "unknown_zone", value=timezone) from error
     items = reader_for(source)(stream, timezone)
-    return import_items(session, owner_id, items, replace=replace, dry_run=dry_run)
+    return import_items(
+        session,
+        owner_id,
+        items,
+        replace=replace,
+        dry_run=dry_run,
+        default_zone=timezone,
+        require_nights=source != "csv",
+    )
+
+
+def zone_summary(report: ImportReport, lang: Lang) -> str:
+    """Which zone the nights were dated in, and whether the file said so or the default did:
+    the same words in the CLI, on the page and (in English) in the API."""
+    from mgsleep.i18n import translations
+
+    zones = ", ".join(sorted(report.zones)) or report.default_zone
+    template = translations(lang).gettext(ZONE_RULES[report.zone_rule])
+    return template.format(zones=zones, default=report.default_zone)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from mgsleep.clock import today_in, zone_or_default
+from mgsleep.clock import parse_clock, today_in, zone_or_default
 from mgsleep.errors import Conflict, InputError, NotFound
 from mgsleep.profile import Profile
 from mgsleep.store import repo
@@ -76,6 +76,15 @@ def save_answers(
 def person_zone(session: Session, owner_id: int) -> str:
     """The person's time zone from their answers, which may still be half filled in."""
     return zone_or_default((repo.get_profile(session, owner_id) or {}).get("timezone"))
+
+
+def usual_bedtime(session: Session, owner_id: int) -> time | None:
+    """The bedtime given in the profile (even a half-filled one), or None."""
+    given = (repo.get_profile(session, owner_id) or {}).get("bedtime")
+    try:
+        return parse_clock(given) if given else None
+    except ValueError:
+        return None
 
 
 def person_today(session: Session, owner_id: int, at: datetime | None = None) -> date:

@@ -6,6 +6,10 @@ charts and the report from those inputs alone. The work is cached by the inputs 
 (the nights, the ISI totals, the protocol, the date, the language), so a page viewed again
 costs a lookup, a change to any night is seen at once, and nothing holds the database while
 statistics run or charts are drawn.
+
+A blinded trial is read sealed (without its seed) until it has ended: its phases, results
+and charts are then refused with `trial_sealed`, and only its progress is given. The one
+exception is the helper's preparation sheet, handed out until the first period starts.
 """
 
 from __future__ import annotations
@@ -13,28 +17,37 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from mgsleep.diary.night import NightEntry
-from mgsleep.errors import InputError, NotFound
+from mgsleep import clock
+from mgsleep.diary.night import BlindGuess, NightEntry
+from mgsleep.errors import Conflict, InputError, NotFound
 from mgsleep.i18n import Lang
 from mgsleep.plan import Plan, Verdict, make_plan
+from mgsleep.public import TrialStatus
 from mgsleep.schedule import magnesium_time
 from mgsleep.service.isi import ISI
 from mgsleep.service.profile import stored_profile
 from mgsleep.store import repo
+from mgsleep.trial.allocation import draw_seed, fingerprint
+from mgsleep.trial.kinds import Outcome
+from mgsleep.trial.kinds import Verdict as TrialVerdict
 from mgsleep.trial.protocol import TrialProtocol
 
 if TYPE_CHECKING:  # the statistics load scipy: only when a trial is analysed
     from mgsleep.trial.analysis import TrialAnalysis, TrialReport
+    from mgsleep.trial.blinding import BlindingScore
     from mgsleep.trial.charts import Chart
+    from mgsleep.trial.power import PowerPlan
 
 # Analyses kept in memory per process: a person's report, and its variations by language.
 CACHED_VIEWS = 256
+# Set by mgsleep when the trial starts, whatever a caller sends.
+_REGISTERED_BY_MGSLEEP = ("allocation_fingerprint", "registered_at", "analysis_method")
 
 
 @dataclass(frozen=True)
@@ -55,23 +68,57 @@ def intake_from_plan(plan: Plan, first: date) -> TrialIntake:
 
 
 def start_trial(
-    session: Session, owner_id: int, values: Mapping[str, Any], *, from_plan: bool = False
+    session: Session,
+    owner_id: int,
+    values: Mapping[str, Any],
+    *,
+    from_plan: bool = False,
+    at: datetime | None = None,
 ) -> TrialProtocol:
-    """Make a protocol the running trial (an earlier one stays, inactive, for its report).
-    With `from_plan`, the form, dose and time not given come from the stored profile's plan."""
-    given = dict(values)
+    """Freeze a protocol and make it the running trial (an earlier one stays, inactive, for
+    its report). With `from_plan`, the form, dose and time not given come from the stored
+    profile's plan. A randomised design draws its allocation here; the protocol is
+    pre-registered at `at` (now). A blinded trial's protocol comes back sealed."""
+    given = {k: v for k, v in values.items() if k not in _REGISTERED_BY_MGSLEEP}
     first = _as_date(given.get("baseline_start"))
     # Without a first night the protocol is refused below, for that reason and no other.
     if from_plan and first is not None:
         intake = _intake_from_stored_plan(session, owner_id, first)
         taken = {"form": intake.form, "dose_mg": intake.dose_mg, "intake_time": intake.intake_time}
         given |= {key: value for key, value in taken.items() if given.get(key) is None}
+    protocol = _validated(given)
+    protocol = _registered(protocol, (at or clock.now()).replace(microsecond=0))
+    repo.start_trial(session, owner_id, protocol)
+    return protocol.sealed_copy()
+
+
+def _validated(values: Mapping[str, Any]) -> TrialProtocol:
     try:
-        protocol = TrialProtocol.model_validate(given)
+        protocol = TrialProtocol.model_validate(values)
     except ValidationError as error:
         raise InputError.from_validation(error) from error
-    repo.start_trial(session, owner_id, protocol)
+    if protocol.blinded and protocol.seed is not None:
+        # A seed the person chose is an allocation the person knows.
+        raise InputError("seed", "seed_with_blinding")
     return protocol
+
+
+def _registered(protocol: TrialProtocol, at: datetime) -> TrialProtocol:
+    from mgsleep.evidence import load_evidence
+    from mgsleep.trial.analysis import METHOD, smallest_change
+
+    update: dict[str, Any] = {
+        "registered_at": at,
+        "analysis_method": METHOD,
+        "smallest_change": smallest_change(load_evidence(), protocol.primary_outcome)[0],
+    }
+    if protocol.randomised:
+        seed = draw_seed() if protocol.seed is None else protocol.seed
+        update |= {
+            "seed": seed,
+            "allocation_fingerprint": fingerprint(seed, protocol.allocation_from(seed)),
+        }
+    return TrialProtocol.model_validate({**dict(protocol), **update})
 
 
 def _as_date(value: object) -> date | None:
@@ -91,8 +138,9 @@ def _intake_from_stored_plan(session: Session, owner_id: int, first: date) -> Tr
     return intake_from_plan(make_plan(profile, start=first), first)
 
 
-def running_trial(session: Session, owner_id: int) -> TrialProtocol:
-    protocol = repo.active_trial(session, owner_id)
+def running_trial(session: Session, owner_id: int, today: date | None = None) -> TrialProtocol:
+    """The running trial; a blinded one sealed unless `today` is on or after it opens."""
+    protocol = repo.active_trial(session, owner_id, today=today)
     if protocol is None:
         raise NotFound("trial", "no_trial", hint="start_trial")
     return protocol
@@ -107,12 +155,20 @@ class TrialInputs:
     isi_totals: tuple[tuple[date, int], ...]
 
 
-def trial_inputs(session: Session, owner_id: int) -> TrialInputs:
-    """The running trial's protocol, the diary and the ISI totals (NotFound without a trial)."""
-    protocol = running_trial(session, owner_id)
+def trial_inputs(session: Session, owner_id: int, today: date | None = None) -> TrialInputs:
+    """The running trial's protocol (opened only as `running_trial` says), the diary and the
+    ISI totals (NotFound without a trial)."""
+    protocol = running_trial(session, owner_id, today)
     nights = tuple(repo.get_nights(session, owner_id))
     isi = tuple((r.taken_on, r.total) for r in repo.get_responses(session, owner_id, ISI))
     return TrialInputs(protocol, nights, isi)
+
+
+def ensure_open(protocol: TrialProtocol) -> None:
+    """Conflict while a blinded trial is sealed: its results would give the allocation away."""
+    opens_on = protocol.opens_on()
+    if protocol.sealed and opens_on is not None:
+        raise Conflict("trial", "trial_sealed", opens_on=opens_on.isoformat())
 
 
 @functools.lru_cache(maxsize=CACHED_VIEWS)
@@ -124,24 +180,154 @@ def trial_analysis(inputs: TrialInputs, as_of: date) -> TrialAnalysis:
     )
 
 
+def trial_status(inputs: TrialInputs, as_of: date) -> TrialStatus:
+    """Progress: nights per phase (none by phase while sealed), adherence, when it is due."""
+    from mgsleep.public import trial_status as public_status
+
+    protocol = inputs.protocol
+    analysis = trial_analysis(inputs, as_of)
+    logged = sum(1 for n in inputs.nights if n.date <= as_of and _inside(protocol, n.date))
+    status = public_status(analysis)
+    if not protocol.sealed:
+        return status.model_copy(update={"nights_logged": logged})
+    opens_on = protocol.opens_on()
+    return status.model_copy(
+        update={
+            # A sealed trial knows only its run-in and washout nights by phase.
+            "nights_by_phase": (
+                {"washout": analysis.nights_by_phase.get("washout", 0)}
+                if protocol.run_in_nights or protocol.washout_days
+                else {}
+            ),
+            "adherence_pct": None,
+            "verdict": TrialVerdict.not_enough_data,
+            "more_nights_needed": 0 if opens_on is None else max(0, (opens_on - as_of).days),
+            "allocation_sealed": True,
+            "allocation_opens_on": opens_on,
+            "nights_logged": logged,
+        }
+    )
+
+
+def _inside(protocol: TrialProtocol, night: date) -> bool:
+    end = protocol.scheduled_end()
+    return protocol.baseline_start <= night and (end is None or night < end)
+
+
 def trial_report(inputs: TrialInputs, as_of: date) -> TrialReport:
     """Per outcome: the phase means, the difference with its interval, and the verdict."""
     from mgsleep.trial.analysis import report
 
+    ensure_open(inputs.protocol)
     return report(trial_analysis(inputs, as_of))
 
 
-@functools.lru_cache(maxsize=CACHED_VIEWS)
 def trial_charts(inputs: TrialInputs, as_of: date, lang: Lang) -> dict[str, Chart]:
     """Both charts of every outcome with nights, by file name."""
+    ensure_open(inputs.protocol)
+    return _charts(inputs, as_of, lang)
+
+
+@functools.lru_cache(maxsize=CACHED_VIEWS)
+def _charts(inputs: TrialInputs, as_of: date, lang: Lang) -> dict[str, Chart]:
     from mgsleep.trial.charts import all_charts
 
     return all_charts(trial_analysis(inputs, as_of), inputs.nights, lang)
 
 
-@functools.lru_cache(maxsize=CACHED_VIEWS)
 def trial_report_html(inputs: TrialInputs, as_of: date, lang: Lang) -> str:
     """The report as one self-contained HTML page."""
+    ensure_open(inputs.protocol)
+    return _report_html(inputs, as_of, lang)
+
+
+@functools.lru_cache(maxsize=CACHED_VIEWS)
+def _report_html(inputs: TrialInputs, as_of: date, lang: Lang) -> str:
     from mgsleep.trial.report import render_html
 
     return render_html(trial_analysis(inputs, as_of), list(inputs.nights), lang)
+
+
+def trial_report_pdf(inputs: TrialInputs, as_of: date, lang: Lang) -> bytes:
+    """The report as a PDF: a one-page summary, then the full report."""
+    ensure_open(inputs.protocol)
+    return _report_pdf(inputs, as_of, lang)
+
+
+@functools.lru_cache(maxsize=32)  # a few hundred kilobytes each
+def _report_pdf(inputs: TrialInputs, as_of: date, lang: Lang) -> bytes:
+    from mgsleep.trial.pdf import render_pdf
+
+    return render_pdf(trial_analysis(inputs, as_of), list(inputs.nights), lang)
+
+
+def helper_sheet_html(session: Session, owner_id: int, today: date, lang: Lang) -> str:
+    """The preparation sheet for the helper of a blinded trial: which numbered dose holds
+    magnesium and which the placebo. Handed out only until the first period starts, so it
+    cannot be looked up later by the person taking the doses."""
+    from mgsleep.trial.blinding import render_helper_sheet
+
+    protocol = repo.active_trial_for_helper(session, owner_id)
+    if protocol is None:
+        raise NotFound("trial", "no_trial", hint="start_trial")
+    if not protocol.blinded:
+        raise Conflict("trial", "trial_not_blinded")
+    if today >= protocol.magnesium_start:
+        raise Conflict("trial", "helper_sheet_closed", date=protocol.magnesium_start.isoformat())
+    return render_helper_sheet(protocol, lang)
+
+
+def record_guess(
+    session: Session, owner_id: int, night_date: date, guess: BlindGuess
+) -> NightEntry:
+    """The morning guess of a blinded trial ("which did you take last night?") on a night
+    already in the diary."""
+    from mgsleep.service.diary import change_night, night
+
+    stored = night(session, owner_id, night_date)
+    return change_night(
+        session, owner_id, night_date, stored.model_copy(update={"blind_guess": guess})
+    )
+
+
+def trial_blinding(inputs: TrialInputs, as_of: date) -> BlindingScore:
+    """How well the blinding held: the guesses against the allocation, once it is open."""
+    from mgsleep.trial.blinding import blinding_score
+
+    ensure_open(inputs.protocol)
+    if not inputs.protocol.blinded:
+        raise Conflict("trial", "trial_not_blinded")
+    return blinding_score(inputs.protocol, [n for n in inputs.nights if n.date <= as_of])
+
+
+# The nights a power plan learns the person's noise from: the last four weeks without
+# magnesium (a running trial's baseline, or the diary before one).
+PLANNING_LOOKBACK_DAYS = 28
+# Fewer simulated trials than the statistics' default, so a page answers in about a second
+# the first time (then from the cache); the plan states its error (about 4 points at 80 %).
+PLANNING_REPLICATES = 100
+
+
+def trial_power_plan(
+    session: Session, owner_id: int, today: date, outcome: Outcome = Outcome.sleep_latency_min
+) -> PowerPlan:
+    """How many nights each design needs for an 80 % chance of showing the smallest change
+    that matters, from the person's own recent nights without magnesium (or defaults)."""
+    import numpy as np
+
+    from mgsleep.diary.night import metrics
+    from mgsleep.evidence import load_evidence
+    from mgsleep.trial.analysis import outcome_value, smallest_change
+    from mgsleep.trial.power import plan_for_baseline
+
+    first = today - timedelta(days=PLANNING_LOOKBACK_DAYS)
+    nights = repo.get_nights(session, owner_id, start=first, end=today)
+    points = [
+        ((night.date - first).days, value)
+        for night in nights
+        if not night.magnesium_mg and (value := outcome_value(metrics(night), outcome)) is not None
+    ]
+    change, _cite = smallest_change(load_evidence(), outcome)
+    day = np.array([d for d, _v in points], dtype=float)
+    values = np.array([v for _d, v in points], dtype=float)
+    return plan_for_baseline(values, day, change, replicates=PLANNING_REPLICATES)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mgsleep.diary.night import BlindGuess, NightEntry, NightTag, SideEffect
 from mgsleep.store.tables import (
+    IngestToken,
     LoginAttempt,
     Night,
     ProfileRecord,
@@ -244,6 +245,15 @@ def get_responses(session: Session, owner_id: int, instrument: str) -> list[Stor
 # ---- trials --------------------------------------------------------------------------------
 
 
+def end_trial(session: Session, owner_id: int) -> bool:
+    """End the running trial; it stays, inactive, with its nights, for its report. False when
+    no trial was running."""
+    ended = session.execute(
+        update(Trial).where(Trial.owner_id == owner_id, Trial.active).values(active=False)
+    )
+    return bool(getattr(ended, "rowcount", 0))
+
+
 def start_trial(session: Session, owner_id: int, protocol: TrialProtocol) -> None:
     """Make `protocol` the running trial; earlier ones stay, inactive, for their reports."""
     # Deactivate first, in its own statement: the database allows one active trial per owner.
@@ -263,13 +273,38 @@ def start_trial(session: Session, owner_id: int, protocol: TrialProtocol) -> Non
             dose_mg=protocol.dose_mg,
             intake_time=protocol.intake_time,
             primary_outcome=protocol.primary_outcome.value,
+            design_details=_design_details(protocol),
         )
     )
 
 
-def active_trial(session: Session, owner_id: int) -> TrialProtocol | None:
+# The protocol's fields kept in the trial's JSON column, the seed among them (stored, but
+# handed out only as `_trial_protocol` allows).
+_DETAIL_FIELDS = (
+    "period_nights",
+    "pairs",
+    "blinded",
+    "seed",
+    "allocation_fingerprint",
+    "registered_at",
+    "smallest_change",
+    "analysis_method",
+)
+
+
+def _design_details(protocol: TrialProtocol) -> dict[str, Any]:
+    values = protocol.model_dump(mode="json", include=set(_DETAIL_FIELDS))
+    values["seed"] = protocol.seed  # excluded from every dump, so named here
+    return values
+
+
+def active_trial(
+    session: Session, owner_id: int, *, today: date | None = None
+) -> TrialProtocol | None:
+    """The running trial. A blinded one comes without its seed unless `today` is given and
+    its allocation has opened: whoever reads a trial cannot learn the allocation early."""
     row = session.scalar(select(Trial).where(Trial.owner_id == owner_id, Trial.active))
-    return None if row is None else _trial_protocol(row)
+    return None if row is None else _trial_protocol(row, today)
 
 
 # ---- profile -------------------------------------------------------------------------------
@@ -353,7 +388,7 @@ def set_password_hash(session: Session, owner_id: int, password_hash: str) -> No
 def delete_account(session: Session, owner_id: int) -> None:
     """The user and, through ON DELETE CASCADE, every row they own."""
     # Explicit deletes as well as the cascade: SQLite enforces it only with foreign keys on.
-    for table in (Night, QuestionnaireResponse, Trial, ProfileRecord, WebSession):
+    for table in (Night, QuestionnaireResponse, Trial, ProfileRecord, WebSession, IngestToken):
         session.execute(delete(table).where(table.owner_id == owner_id))
     session.execute(delete(User).where(User.id == owner_id))
 
@@ -392,14 +427,24 @@ def delete_night(session: Session, owner_id: int, night_date: date, source: str)
     return True
 
 
-def get_trials(session: Session, owner_id: int) -> list[tuple[TrialProtocol, bool]]:
-    """Every trial this person started, oldest first, each with whether it is the running one."""
+def active_trial_for_helper(session: Session, owner_id: int) -> TrialProtocol | None:
+    """The running trial with its seed, sealed or not: only for the helper's preparation
+    sheet of a blinded trial, which the service hands out before the first period alone."""
+    row = session.scalar(select(Trial).where(Trial.owner_id == owner_id, Trial.active))
+    return None if row is None else _trial_protocol(row, date.max)
+
+
+def get_trials(
+    session: Session, owner_id: int, *, today: date | None = None
+) -> list[tuple[TrialProtocol, bool]]:
+    """Every trial this person started, oldest first, each with whether it is the running one
+    (blinded ones sealed as `active_trial` says)."""
     rows = session.scalars(select(Trial).where(Trial.owner_id == owner_id).order_by(Trial.id))
-    return [(_trial_protocol(row), row.active) for row in rows]
+    return [(_trial_protocol(row, today), row.active) for row in rows]
 
 
-def _trial_protocol(row: Trial) -> TrialProtocol:
-    return TrialProtocol(
+def _trial_protocol(row: Trial, today: date | None) -> TrialProtocol:
+    protocol = TrialProtocol(
         baseline_start=row.baseline_start,
         magnesium_start=row.magnesium_start,
         end=row.end_date,
@@ -409,7 +454,12 @@ def _trial_protocol(row: Trial) -> TrialProtocol:
         dose_mg=row.dose_mg,
         intake_time=row.intake_time,
         primary_outcome=row.primary_outcome,
+        **(row.design_details or {}),
     )
+    opens_on = protocol.opens_on()
+    if opens_on is not None and (today is None or today < opens_on):
+        return protocol.sealed_copy()
+    return protocol
 
 
 # ---- web sessions ---------------------------------------------------------------------------
@@ -457,3 +507,90 @@ def end_web_sessions(session: Session, owner_id: int) -> None:
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes for what was stored in UTC.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# ---- ingest tokens (apps that push nights) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredIngestToken:
+    id: int
+    owner_id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def _ingest_token(row: IngestToken) -> StoredIngestToken:
+    return StoredIngestToken(
+        id=row.id,
+        owner_id=row.owner_id,
+        name=row.name,
+        created_at=_aware(row.created_at),
+        last_used_at=None if row.last_used_at is None else _aware(row.last_used_at),
+        revoked=row.revoked_at is not None,
+    )
+
+
+def create_ingest_token(
+    session: Session, owner_id: int, name: str, token_hash: str, at: datetime
+) -> StoredIngestToken:
+    row = IngestToken(owner_id=owner_id, name=name, token_hash=token_hash, created_at=at)
+    session.add(row)
+    session.flush()
+    return _ingest_token(row)
+
+
+def get_ingest_tokens(session: Session, owner_id: int) -> list[StoredIngestToken]:
+    """This person's tokens that still work, oldest first."""
+    rows = session.scalars(
+        select(IngestToken)
+        .where(IngestToken.owner_id == owner_id, IngestToken.revoked_at.is_(None))
+        .order_by(IngestToken.created_at, IngestToken.id)
+    )
+    return [_ingest_token(row) for row in rows]
+
+
+def revoke_ingest_token(session: Session, owner_id: int, token_id: int, at: datetime) -> bool:
+    """False when this person has no such working token (another's is never touched)."""
+    done = session.execute(
+        update(IngestToken)
+        .where(
+            IngestToken.id == token_id,
+            IngestToken.owner_id == owner_id,
+            IngestToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=at)
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
+def find_ingest_token(session: Session, token_hash: str) -> StoredIngestToken | None:
+    row = session.scalar(select(IngestToken).where(IngestToken.token_hash == token_hash))
+    return None if row is None else _ingest_token(row)
+
+
+def count_ingest_push(
+    session: Session, token_id: int, at: datetime, window_start: datetime
+) -> tuple[int, datetime]:
+    """Count one push against the token: the pushes of its window, this one included, and
+    when the window began. One UPDATE, so two pushes at the same moment are both counted."""
+    renewed = IngestToken.window_started_at.is_(None) | (
+        IngestToken.window_started_at < window_start
+    )
+    session.execute(
+        update(IngestToken)
+        .where(IngestToken.id == token_id)
+        .values(
+            window_pushes=case((renewed, 1), else_=IngestToken.window_pushes + 1),
+            window_started_at=case((renewed, at), else_=IngestToken.window_started_at),
+            last_used_at=at,
+        )
+    )
+    found = session.execute(
+        select(IngestToken.window_pushes, IngestToken.window_started_at).where(
+            IngestToken.id == token_id
+        )
+    ).one()
+    return int(found.window_pushes), _aware(found.window_started_at or at)

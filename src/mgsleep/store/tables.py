@@ -155,6 +155,8 @@ class Trial(Base):
     dose_mg: Mapped[float | None] = mapped_column(Float)
     intake_time: Mapped[time | None] = mapped_column(Time)
     primary_outcome: Mapped[str] = mapped_column(String(ENUM_VALUE_MAX_LEN))
+    # Randomised design, blinding, the allocation's seed, the pre-registration (0007).
+    design_details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ProfileRecord(Base):
@@ -200,3 +202,27 @@ class WebSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+INGEST_TOKEN_NAME_MAX_LEN = 80
+
+
+class IngestToken(Base):
+    """A token a phone app sends with the nights it pushes (POST /api/v1/ingest/...). Like a
+    session, only its hash is stored. A revoked token stays, marked, so its app hears that it
+    was revoked rather than that it is wrong. The pushes of the current hour are counted here,
+    not in a server's memory: every app server sees the same count."""
+
+    __tablename__ = "ingest_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(INGEST_TOKEN_NAME_MAX_LEN))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_pushes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -2,9 +2,10 @@
 
 An SVG is text: a few kilobytes, drawn in milliseconds without a plotting library in the
 request path, sharp at any size and readable by a screen reader (a title and a summary in
-words). The drawing is sized for a phone: the view box is about as wide as a phone's screen,
-so its 14-unit text stays at least 12 px when the chart fills the width, and grows on a wider
-screen. The same nights always give the same picture (the dots' spread is seeded).
+words). The drawing is sized for a phone: the view box is 400 units wide and the text 15 to
+16 units, so on a phone, where a chart is about 320 px wide, no label is under 12 px; pages
+cap a chart's width, so on a wide screen the text grows to at most about 19 px. The same
+nights always give the same picture (the dots' spread is seeded).
 """
 
 from __future__ import annotations
@@ -23,17 +24,20 @@ from mgsleep.diary.night import NightEntry, metrics, one_per_night
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.trial.analysis import TrialAnalysis, outcome_value
 from mgsleep.trial.labels import outcome_name, outcome_unit, phase_name
-from mgsleep.trial.protocol import Outcome, Phase
+from mgsleep.trial.protocol import Outcome, Phase, TrialProtocol
 
-ChartKind = Literal["series", "distribution"]
+ChartKind = Literal["series", "distribution", "diary"]
+# The trial's two charts per outcome ("diary" is the diary page's own).
 CHART_KINDS: tuple[ChartKind, ...] = ("series", "distribution")
 
 # View boxes in SVG units; shown at most about 1.6 times this wide on a desktop page.
 SERIES_SIZE = (400, 260)
 DISTRIBUTION_SIZE = (400, 280)
-FONT_SIZE = 14
-SMALL_FONT_SIZE = 13
-MARGIN_LEFT = 52
+FONT_SIZE = 16
+SMALL_FONT_SIZE = 15
+# Average glyph width of the small font, for laying out the legend without measuring text.
+SMALL_CHAR_WIDTH = 0.55 * SMALL_FONT_SIZE
+MARGIN_LEFT = 58
 MARGIN_RIGHT = 12
 MARGIN_TOP = 48  # the axis title, then the phase names, above the plot: never on the dots
 MARGIN_BOTTOM = 66  # date labels, then the legend
@@ -79,15 +83,16 @@ SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 @dataclass(frozen=True)
 class NightPoint:
     night: date
-    phase: Phase
+    phase: Phase | None  # None outside a trial (the diary's own chart)
     value: float
 
 
 @dataclass(frozen=True)
 class PhaseSpan:
-    """Consecutive nights in one phase; an A-B-A-B trial has two spans per counted phase."""
+    """Consecutive nights in one phase; an A-B-A-B trial has two spans per counted phase.
+    A span without a phase is the diary's own stretch of nights, outside any trial."""
 
-    phase: Phase
+    phase: Phase | None
     first: date
     last: date
 
@@ -107,6 +112,17 @@ class Chart:
         return '<?xml version="1.0" encoding="utf-8"?>\n' + self.svg.replace(
             "<svg ", f'<svg xmlns="{SVG_NAMESPACE}" ', 1
         )
+
+
+def phase_label(protocol: TrialProtocol, phase: Phase, lang: Lang) -> str:
+    """A phase's name in this trial: the control of a blinded trial is the placebo, and a
+    randomised trial's diary-only nights are its run-in and washouts."""
+    _ = translations(lang).gettext
+    if protocol.blinded and phase is Phase.baseline:
+        return _("Placebo")
+    if protocol.randomised and phase is Phase.washout and protocol.run_in_nights:
+        return _("Run-in or washout")
+    return phase_name(phase, lang)
 
 
 def chart_filename(outcome: Outcome, kind: ChartKind) -> str:
@@ -272,11 +288,44 @@ def series_chart(
     spans = phase_spans(analysis)
     first = analysis.protocol.baseline_start
     last = spans[-1].last if spans else first
-    width, height = SERIES_SIZE
-    frame = Frame(width, height, first, last, value_axis(outcome, [p.value for p in points]))
+    frame = Frame(*SERIES_SIZE, first, last, value_axis(outcome, [p.value for p in points]))
     title = _("{outcome}, night by night").format(outcome=outcome_name(outcome, lang))
-    parts = [*_phase_bands(frame, spans, lang), *_value_grid(frame, lang)]
-    parts += _date_labels(frame, lang)
+    names = {phase: phase_label(analysis.protocol, phase, lang) for phase in Phase}
+    parts = _phase_bands(frame, spans, names)
+    parts += _nightly_parts(frame, points, spans, outcome, lang)
+    summary = _series_summary(analysis, points, outcome, lang)
+    return Chart(outcome, "series", _svg(frame, title, summary, parts, outcome, "series"), summary)
+
+
+def diary_chart(
+    nights: Sequence[NightEntry], outcome: Outcome, first: date, last: date, lang: Lang
+) -> Chart:
+    """The diary's last weeks, night by night with the rolling average: a trend at a glance
+    on the diary page, drawn like the trial's charts (and as legible on a phone)."""
+    _ = translations(lang).gettext
+    points = [
+        NightPoint(night=entry.date, phase=None, value=value)
+        for entry in one_per_night(list(nights))
+        if first <= entry.date <= last
+        and (value := outcome_value(metrics(entry), outcome)) is not None
+    ]
+    frame = Frame(*SERIES_SIZE, first, last, value_axis(outcome, [p.value for p in points]))
+    title = _("{outcome}, night by night").format(outcome=outcome_name(outcome, lang))
+    parts = _nightly_parts(frame, points, [PhaseSpan(None, first, last)], outcome, lang)
+    summary = _diary_summary(points, outcome, lang)
+    return Chart(outcome, "diary", _svg(frame, title, summary, parts, outcome, "diary"), summary)
+
+
+def _nightly_parts(
+    frame: Frame,
+    points: Sequence[NightPoint],
+    spans: Sequence[PhaseSpan],
+    outcome: Outcome,
+    lang: Lang,
+) -> list[str]:
+    """The grid, the dates, the rolling average per span, the nights, the legend, the title."""
+    _ = translations(lang).gettext
+    parts = [*_value_grid(frame, lang), *_date_labels(frame, lang)]
     parts += _rolling_lines(frame, points, spans)
     parts += _night_dots(frame, points)
     legend = [
@@ -287,23 +336,42 @@ def series_chart(
         legend.insert(1, (_("Washout night (not counted)"), "ring"))
     parts += _legend(frame, legend)
     parts.append(_axis_title(frame, outcome, lang))
-    summary = _series_summary(analysis, points, outcome, lang)
-    return Chart(outcome, "series", _svg(frame, title, summary, parts, outcome, "series"), summary)
+    return parts
 
 
-def _phase_bands(frame: Frame, spans: Sequence[PhaseSpan], lang: Lang) -> list[str]:
+def _diary_summary(points: Sequence[NightPoint], outcome: Outcome, lang: Lang) -> str:
+    _ = translations(lang).gettext
+    if not points:
+        return _("No nights logged in these weeks.")
+    recent = [p.value for p in points[-ROLLING_NIGHTS:]]
+    return format_number(
+        lang,
+        _(
+            "{count} nights logged. Over all of them {mean:.0f} {unit} on average; over the "
+            "last {recent} logged, {recent_mean:.0f} {unit}."
+        ),
+        count=len(points),
+        mean=sum(p.value for p in points) / len(points),
+        unit=outcome_unit(outcome, lang),
+        recent=len(recent),
+        recent_mean=sum(recent) / len(recent),
+    )
+
+
+def _phase_bands(frame: Frame, spans: Sequence[PhaseSpan], names: dict[Phase, str]) -> list[str]:
     parts = []
     for span in spans:
+        if span.phase is None:
+            continue
         left = frame.x((span.first - frame.first).days - 0.5)
         right = frame.x((span.last - frame.first).days + 0.5)
         parts.append(
             f'<rect x="{left:.1f}" y="{frame.top:.1f}" width="{right - left:.1f}" '
             f'height="{frame.bottom - frame.top:.1f}" fill="{PHASE_FILL[span.phase]}"/>'
         )
-        if right - left > 40:  # a name wider than its band would run into the next one
-            parts.append(
-                _text((left + right) / 2, frame.top - 8, phase_name(span.phase, lang), "middle")
-            )
+        # A name wider than its band would run into the next one.
+        if right - left > SMALL_CHAR_WIDTH * len(names[span.phase]):
+            parts.append(_text((left + right) / 2, frame.top - 8, names[span.phase], "middle"))
     return parts
 
 
@@ -393,7 +461,7 @@ def _series_summary(
                 format_number(
                     lang,
                     _("{phase}: on average {mean:.1f} {unit} over {nights} nights."),
-                    phase=phase_name(phase, lang),
+                    phase=phase_label(analysis.protocol, phase, lang),
                     mean=mean,
                     unit=unit,
                     nights=nights,
@@ -455,14 +523,17 @@ def distribution_chart(
     # Two groups on a "day" scale of 0..1: the frame's x() puts them at a quarter and three.
     first = analysis.protocol.baseline_start
     frame = Frame(width, height, first, first + timedelta(days=1), value_axis(outcome, counted))
-    title = _("{outcome}: baseline and magnesium").format(outcome=outcome_name(outcome, lang))
+    names = {phase: phase_label(analysis.protocol, phase, lang) for phase in Phase}
+    title = _("{outcome}: {control} and magnesium").format(
+        outcome=outcome_name(outcome, lang), control=names[Phase.baseline].lower()
+    )
     parts = _value_grid(frame, lang)
     jitter = random.Random(JITTER_SEED)  # noqa: S311 - a fixed spread of dots, not a secret
     for position, (phase, values, mean) in enumerate(groups):
-        parts += _group(frame, position, phase, values, mean, jitter, lang)
+        parts += _group(frame, position, phase, names[phase], values, mean, jitter, lang)
     parts += _legend(frame, [(_("Night"), "dot"), (_("Average"), "diamond"), (_("Median"), "bar")])
     parts.append(_axis_title(frame, outcome, lang))
-    summary = _distribution_summary(groups, outcome, lang)
+    summary = _distribution_summary(groups, names, outcome, lang)
     svg = _svg(frame, title, summary, parts, outcome, "distribution")
     return Chart(outcome, "distribution", svg, summary)
 
@@ -471,6 +542,7 @@ def _group(
     frame: Frame,
     position: int,
     phase: Phase,
+    name: str,
     values: Sequence[float],
     mean: float | None,
     jitter: random.Random,
@@ -479,7 +551,7 @@ def _group(
     centre = frame.x(position)
     half = BOX_HALF_WIDTH * (frame.x(1) - frame.x(0))
     parts = [
-        _text(centre, frame.bottom + 21, phase_name(phase, lang), "middle"),
+        _text(centre, frame.bottom + 21, name, "middle"),
         _text(centre, frame.bottom + 38, f"n = {len(values)}", "middle", SMALL_FONT_SIZE),
     ]
     if not values:
@@ -516,14 +588,17 @@ def _group(
 
 
 def _distribution_summary(
-    groups: Sequence[tuple[Phase, Sequence[float], float | None]], outcome: Outcome, lang: Lang
+    groups: Sequence[tuple[Phase, Sequence[float], float | None]],
+    names: dict[Phase, str],
+    outcome: Outcome,
+    lang: Lang,
 ) -> str:
     _ = translations(lang).gettext
     unit = outcome_unit(outcome, lang)
     sentences = []
     for phase, values, mean in groups:
         if not values or mean is None:
-            sentences.append(_("{phase}: no nights yet.").format(phase=phase_name(phase, lang)))
+            sentences.append(_("{phase}: no nights yet.").format(phase=names[phase]))
             continue
         stats = box_stats(values)
         sentences.append(
@@ -533,7 +608,7 @@ def _distribution_summary(
                     "{phase}: {nights} nights, average {mean:.1f} {unit}, middle half from "
                     "{q1:.1f} to {q3:.1f}."
                 ),
-                phase=phase_name(phase, lang),
+                phase=names[phase],
                 nights=len(values),
                 mean=mean,
                 unit=unit,
@@ -574,7 +649,7 @@ def _legend(frame: Frame, entries: Sequence[tuple[str, str]]) -> list[str]:
     y = frame.height - MARGIN_BOTTOM + 38
     x = frame.left
     for label, mark in entries:
-        if x > frame.left and x + 14 + 7.5 * len(label) > frame.right:
+        if x > frame.left and x + 16 + SMALL_CHAR_WIDTH * len(label) > frame.right:
             x, y = frame.left, y + 18
         if mark == "dot":
             parts.append(
@@ -594,7 +669,7 @@ def _legend(frame: Frame, entries: Sequence[tuple[str, str]]) -> list[str]:
                 f'stroke="{colour}" stroke-width="2.5"/>'
             )
         parts.append(_text(x + 16, y, label, "start", SMALL_FONT_SIZE))
-        x += 16 + 7.2 * len(label) + 14
+        x += 16 + SMALL_CHAR_WIDTH * len(label) + 14
     return parts
 
 

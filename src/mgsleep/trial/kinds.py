@@ -9,8 +9,10 @@ __all__ = ["Design", "Evening", "Outcome", "Phase", "Verdict"]
 
 
 class Design(StrEnum):
-    ab = "ab"
+    ab = "ab"  # fixed order: the weakest design, kept for the simplest trials
     abab = "abab"
+    pairs = "pairs"  # randomised pairs: each pair of periods in a random order
+    abba = "abba"  # randomised pairs, counterbalanced: every second pair mirrors the one before
 
 
 class Phase(StrEnum):
@@ -26,6 +28,8 @@ class Evening(StrEnum):
     outside = "outside"  # before the trial's first night or after its last
     diary_only = "diary_only"  # a baseline or washout evening: no magnesium, only the diary
     magnesium = "magnesium"
+    # A blinded trial: take the dose numbered for this date (magnesium or placebo, sealed).
+    sealed_dose = "sealed_dose"
 
 
 class Outcome(StrEnum):
@@ -39,7 +43,13 @@ class Outcome(StrEnum):
 class Verdict(StrEnum):
     """What a trial found for an outcome."""
 
-    improved = "improved"
-    no_clear_effect = "no_clear_effect"
+    improved = "improved"  # a change that matters is probable (see trial.analysis)
+    possibly_improved = "possibly_improved"  # better, but perhaps by less than matters
+    unclear = "unclear"
+    possibly_worse = "possibly_worse"
     worse = "worse"
     not_enough_data = "not_enough_data"
+    no_information = "no_information"  # the outcome never varies: choose another
+    # Reports made before the verdicts above said this where they now say one of
+    # possibly_improved, unclear or possibly_worse; kept so that they still read.
+    no_clear_effect = "no_clear_effect"

@@ -10,31 +10,42 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 import jinja2
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 
-from mgsleep.diary.night import NightEntry, SideEffect
+from mgsleep.diary.night import NightEntry, NightTag, SideEffect, one_per_night
 from mgsleep.evidence import load_evidence
 from mgsleep.i18n import Lang, format_number, translations
+from mgsleep.trial.allocation import fingerprint, short_fingerprint
 from mgsleep.trial.analysis import (
     CONFIDENCE,
     MAX_MORE_NIGHTS,
     OutcomeResult,
     TrialAnalysis,
 )
-from mgsleep.trial.charts import ROLLING_NIGHTS, Chart, all_charts, chart_filename
-from mgsleep.trial.labels import change_unit, form_name, outcome_name, outcome_unit, phase_name
+from mgsleep.trial.blinding import BlindingScore, blinding_score
+from mgsleep.trial.charts import (
+    ROLLING_NIGHTS,
+    Chart,
+    all_charts,
+    chart_filename,
+    phase_label,
+)
+from mgsleep.trial.labels import change_unit, form_name, outcome_name, outcome_unit
 from mgsleep.trial.protocol import (
     MIN_BASELINE_NIGHTS,
     MIN_MAGNESIUM_NIGHTS,
     Design,
     Outcome,
+    Period,
     Phase,
+    TrialProtocol,
     Verdict,
 )
+from mgsleep.trial.registration import registration_hash
 
 TEMPLATE = "report.html"
 NO_VALUE = "—"
@@ -63,9 +74,41 @@ class SideEffectRow:
     magnesium_nights: int
 
 
-def render_html(analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang) -> str:
+@dataclass(frozen=True)
+class TagRow:
+    """A confounder (caffeine, alcohol, illness, ...): on how many nights of each phase."""
+
+    key: str
+    baseline_nights: int
+    magnesium_nights: int
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What the report prints of the pre-registration."""
+
+    registered_at: str | None
+    digest: str
+    planned_nights: int | None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A randomised trial's allocation, as the report shows it once it is open."""
+
+    seed: int | None
+    fingerprint: str | None  # short form, as shown when the trial started
+    fingerprint_matches: bool | None  # None while sealed or for a trial without one
+    periods: list[Period]
+
+
+def render_html(
+    analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang, *, for_print: bool = False
+) -> str:
+    """The report page; `for_print` leaves out what a PDF cannot use (nothing yet but the
+    screen-only stacked cards, which print as tables either way)."""
     template = _environment(lang).get_template(TEMPLATE)
-    return template.render(_context(analysis, nights, lang))
+    return template.render(_context(analysis, nights, lang) | {"for_print": for_print})
 
 
 @functools.cache
@@ -120,13 +163,18 @@ def _context(analysis: TrialAnalysis, nights: Sequence[NightEntry], lang: Lang) 
         "lang": lang,
         "analysis": analysis,
         "protocol": protocol,
+        "design": protocol.design.value,
         "abab": protocol.design is Design.abab,
         "rows": rows,
         "primary": next(row for row in rows if row.primary),
         "trend_rows": [row for row in rows if row.result.with_trend is not None],
         "phases": _phases_shown(analysis),
-        "phase_names": {phase.value: phase_name(phase, lang) for phase in Phase},
+        "phase_names": {phase.value: phase_label(protocol, phase, lang) for phase in Phase},
         "side_effects": _side_effect_rows(analysis),
+        "tags": tag_rows(protocol, nights, analysis.as_of),
+        "registration": _registration(protocol, lang),
+        "allocation": _allocation(protocol),
+        "blinding": _blinding(protocol, nights, analysis.as_of),
         "form_name": form_name(protocol.form, lang),
         "questionnaire_name": _questionnaire_name(analysis, lang),
         "level": format_number(lang, "{:.0%}", CONFIDENCE),
@@ -167,9 +215,57 @@ def trend_holds(result: OutcomeResult) -> bool | None:
 
 def _phases_shown(analysis: TrialAnalysis) -> list[str]:
     # An A-B trial has no washout; a row of zero washout nights would only puzzle.
-    if analysis.protocol.design is Design.abab:
+    protocol = analysis.protocol
+    diary_only = protocol.randomised and (protocol.run_in_nights or protocol.washout_days)
+    if protocol.design is Design.abab or diary_only:
         return [phase.value for phase in Phase]
     return [Phase.baseline.value, Phase.magnesium.value]
+
+
+def tag_rows(protocol: TrialProtocol, nights: Sequence[NightEntry], as_of: date) -> list[TagRow]:
+    """Each confounder noted in the diary, counted per analysed phase: one that piles up in
+    one phase (a cold in the magnesium weeks) can make or hide an effect."""
+    counts = {tag: {Phase.baseline: 0, Phase.magnesium: 0} for tag in NightTag}
+    for night in one_per_night(list(nights)):
+        phase = protocol.phase_of(night.date)
+        if night.date > as_of or phase not in (Phase.baseline, Phase.magnesium):
+            continue
+        for tag in night.tags:
+            counts[tag][phase] += 1
+    rows = [
+        TagRow(tag.value, found[Phase.baseline], found[Phase.magnesium])
+        for tag, found in counts.items()
+    ]
+    return [row for row in rows if row.baseline_nights or row.magnesium_nights]
+
+
+def _registration(protocol: TrialProtocol, lang: Lang) -> Registration:
+    at = protocol.registered_at
+    shown = None if at is None else format_datetime(at, "long", tzinfo=UTC, locale=lang)
+    return Registration(shown, registration_hash(protocol), protocol.planned_nights())
+
+
+def _allocation(protocol: TrialProtocol) -> Allocation | None:
+    if not protocol.randomised:
+        return None
+    stored = protocol.allocation_fingerprint
+    matches = None
+    if stored is not None and protocol.seed is not None:
+        matches = fingerprint(protocol.seed, protocol.allocation_from(protocol.seed)) == stored
+    return Allocation(
+        seed=protocol.seed,
+        fingerprint=None if stored is None else short_fingerprint(stored),
+        fingerprint_matches=matches,
+        periods=protocol.periods(),
+    )
+
+
+def _blinding(
+    protocol: TrialProtocol, nights: Sequence[NightEntry], as_of: date
+) -> BlindingScore | None:
+    if not protocol.blinded or protocol.sealed:
+        return None
+    return blinding_score(protocol, [n for n in nights if n.date <= as_of])
 
 
 def _side_effect_rows(analysis: TrialAnalysis) -> list[SideEffectRow]:

@@ -11,7 +11,7 @@ make the server swallow a file without an account.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -49,6 +49,16 @@ REPORT_CSP = (
 )
 
 
+# A device export sent to the API (/api/v1/nights/import/{source}) is the upload page's file
+# by another door: the same cap and the same gate. A push from a phone app
+# (/api/v1/ingest/{source}) has no session: its route checks the app's token before it reads
+# a byte, then reads the body with its own, smaller cap; here it gets the upload cap as an
+# outer bound.
+UPLOAD_PAGE_PATH = "/import"
+DEVICE_IMPORT_PREFIX = "/api/v1/nights/import/"
+INGEST_PREFIX = "/api/v1/ingest/"
+
+
 @dataclass(frozen=True)
 class Limits:
     default_bytes: int
@@ -57,15 +67,37 @@ class Limits:
     gated_paths: frozenset[str] = frozenset()
     csp_by_path: dict[str, str] = field(default_factory=dict)
     hsts: bool = False
+    # Routes with a part in the address (a source): prefix -> cap, and the gated prefixes.
+    by_prefix: dict[str, int] = field(default_factory=dict)
+    gated_prefixes: tuple[str, ...] = ()
 
     def for_path(self, path: str) -> int:
-        return self.by_path.get(path, self.default_bytes)
+        if path in self.by_path:
+            return self.by_path[path]
+        for prefix, limit in self.by_prefix.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default_bytes
+
+    def gated(self, path: str) -> bool:
+        return path in self.gated_paths or path.startswith(self.gated_prefixes)
+
+
+def with_device_routes(limits: Limits) -> Limits:
+    """The limits, with the device-import and push routes under the upload page's cap."""
+    upload_bytes = limits.by_path.get(UPLOAD_PAGE_PATH, limits.default_bytes)
+    by_prefix = {DEVICE_IMPORT_PREFIX: upload_bytes, INGEST_PREFIX: upload_bytes}
+    return replace(
+        limits,
+        by_prefix={**by_prefix, **limits.by_prefix},
+        gated_prefixes=(*limits.gated_prefixes, DEVICE_IMPORT_PREFIX),
+    )
 
 
 class RequestGuard:
     def __init__(self, app: ASGIApp, limits: Limits, router: Router) -> None:
         self.app = app
-        self.limits = limits
+        self.limits = with_device_routes(limits)
         self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -92,7 +124,7 @@ class RequestGuard:
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return 413, f"the request body is larger than {limit // KB} kB", {}
-        if scope["method"] == "POST" and scope["path"] in self.limits.gated_paths:
+        if scope["method"] == "POST" and self.limits.gated(scope["path"]):
             return _gate(scope)
         return None
 

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # cap and only read for a logged-in session.
     max_body_kb: int = Field(default=256, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
+    # Pushes from phone apps (POST /api/v1/ingest/...): a month of summarised nights is a few
+    # kilobytes, a year of unsummarised sleep samples a few megabytes. Each token may push
+    # this often an hour (Health Auto Export syncs at most every minute or so).
+    max_ingest_kb: int = Field(default=8192, ge=1)
+    ingest_pushes_per_hour: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:

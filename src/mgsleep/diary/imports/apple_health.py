@@ -12,6 +12,18 @@ Records of one source that follow each other with gaps under two hours make one 
 several sources (an iPhone, a Watch, a third-party app) cover the same night, one source is
 chosen for it, never added up: the one with sleep stages (a Watch) wins, then the one with
 the most time asleep, then the first by name.
+
+Quirks of the format's history, each handled here:
+
+- iOS 8 and 9 wrote `value="1"` (asleep), `value="0"` or no value at all (in bed), and
+  `value="2"` (awake); later versions write the names (`…InBed`, `…Asleep` before iOS 16,
+  `…AsleepUnspecified`, `…AsleepCore`, `…AsleepDeep`, `…AsleepREM`, `…Awake`).
+- iOS 8 wrote `source=` where later versions write `sourceName=`, compact dates such as
+  `20150602043558+0100`, and attributes whose names hold spaces (metadata of other apps);
+  the byte-level reader takes the attributes it needs from such a tag all the same.
+- The offsets on the dates are those of the phone when the export was made, not of the
+  night: a record's `HKTimeZone` metadata is the zone it was recorded in, and dates the
+  night; without it (third-party apps), the person's zone does.
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from itertools import chain, pairwise
@@ -31,8 +43,9 @@ from mgsleep.diary.imports import (
     DeviceSleep,
     ImportItem,
     Rejected,
-    night_or_rejected,
+    assemble,
     zip_member_refusal,
+    zone_name,
 )
 
 SOURCE = "apple_health"
@@ -55,6 +68,7 @@ MAX_MEMBER_BYTES = 20 * 10**9
 SAME_SLEEP_GAP = timedelta(hours=2)
 MIN_AWAKENING = timedelta(minutes=1)
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+COMPACT_DATE_FORMAT = "%Y%m%d%H%M%S%z"  # iOS 8
 VALUE_PREFIX = "HKCategoryValueSleepAnalysis"
 ENTITIES_REFUSED = (
     "the file declares XML entities in its DTD, which Apple Health exports never do; "
@@ -62,9 +76,12 @@ ENTITIES_REFUSED = (
     "attacks work"
 )
 
+# An attribute name is one word, or (iOS 8) several words separated by spaces.
 _START_TAG = re.compile(
-    rb"<Record(?P<attributes>(?:\s+[^\s=/>\"'<]+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(?P<empty>/?)>"
+    rb"<Record(?P<attributes>(?:\s+[^\s=/>\"'<]+(?:\s+[^\s=/>\"'<]+)*\s*=\s*"
+    rb"(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(?P<empty>/?)>"
 )
+_TIME_ZONE = re.compile(rb"<MetadataEntry\s+key=\"HKTimeZone\"\s+value=\"([^\"<]{1,64})\"")
 _ATTRIBUTE = re.compile(rb"([^\s=]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _ENTITY_REFERENCE = re.compile(rb"&([^\s&;#][^\s&;]*);")
 _PREDEFINED = {b"lt", b"gt", b"amp", b"quot", b"apos"}
@@ -94,6 +111,15 @@ STAGES = {
     "AsleepREM": Stage.REM,
     "Awake": Stage.AWAKE,
 }
+# iOS 8 and 9 wrote the raw values; no value at all was in bed.
+RAW_STAGES = {
+    "0": Stage.IN_BED,
+    "1": Stage.ASLEEP,
+    "2": Stage.AWAKE,
+    "3": Stage.CORE,
+    "4": Stage.DEEP,
+    "5": Stage.REM,
+}
 ASLEEP = {Stage.ASLEEP, Stage.CORE, Stage.DEEP, Stage.REM}
 MEASURED_STAGES = {Stage.CORE, Stage.DEEP, Stage.REM}
 
@@ -104,6 +130,7 @@ class SleepRecord:
     stage: Stage
     start: datetime
     end: datetime
+    zone: str | None = None  # HKTimeZone, where the record has it
 
 
 class RecordError(ValueError):
@@ -116,6 +143,10 @@ class _FileError(Exception):
 
 def read(stream: BinaryIO, timezone: str) -> Iterator[ImportItem]:
     """The nights and naps of an Apple Health export, with every record it had to reject."""
+    return assemble(_sleeps_of(stream), timezone)
+
+
+def _sleeps_of(stream: BinaryIO) -> Iterator[DeviceSleep | Rejected]:
     records: list[SleepRecord] = []
     for item in sleep_records(stream):
         if isinstance(item, Rejected):
@@ -124,7 +155,7 @@ def read(stream: BinaryIO, timezone: str) -> Iterator[ImportItem]:
                 return
         else:
             records.append(item)
-    yield from nights(records, timezone)
+    yield from device_sleeps(records)
 
 
 # --- Finding the sleep records ------------------------------------------------------------
@@ -137,7 +168,11 @@ def sleep_records(stream: BinaryIO) -> Iterator[SleepRecord | Rejected]:
         for number, (offset, element) in enumerate(_sleep_elements(scan), start=1):
             position = f"sleep record {number} (byte {offset})"
             try:
-                yield record_from_attributes(_attributes(element))
+                record = record_from_attributes(_attributes(element))
+                zone = _TIME_ZONE.search(element)
+                if zone is not None:
+                    record = replace(record, zone=zone_name(zone.group(1).decode(errors="replace")))
+                yield record
             except RecordError as error:
                 yield Rejected(position=position, reason=str(error))
     except _FileError as problem:
@@ -376,15 +411,19 @@ def _refuse_entities(element: bytes) -> None:
 
 def record_from_attributes(attributes: Mapping[str, str]) -> SleepRecord:
     """A sleep record from its attributes as written (the same for any XML reader)."""
-    value = _required(attributes, "value")
-    stage = STAGES.get(value.removeprefix(VALUE_PREFIX)) if value.startswith(VALUE_PREFIX) else None
+    value = attributes.get("value", "")
+    if value.startswith(VALUE_PREFIX):
+        stage = STAGES.get(value.removeprefix(VALUE_PREFIX))
+    else:
+        stage = RAW_STAGES.get(value or "0")
     if stage is None:
         raise RecordError(f"value: not a sleep value Apple Health writes: {value!r}")
     start = _moment(attributes, "startDate")
     end = _moment(attributes, "endDate")
     if end < start:
         raise RecordError(f"endDate {end} is before startDate {start}")
-    return SleepRecord(_required(attributes, "sourceName"), stage, start, end)
+    source = attributes.get("sourceName") or _required(attributes, "source")
+    return SleepRecord(source, stage, start, end)
 
 
 def _required(attributes: Mapping[str, str], name: str) -> str:
@@ -396,10 +435,12 @@ def _required(attributes: Mapping[str, str], name: str) -> str:
 
 def _moment(attributes: Mapping[str, str], name: str) -> datetime:
     value = _required(attributes, name)
-    try:
-        return datetime.strptime(value, DATE_FORMAT)
-    except ValueError:
-        raise RecordError(f"{name}: not a date like 2024-01-01 03:27:53 +0200: {value!r}") from None
+    for pattern in (DATE_FORMAT, COMPACT_DATE_FORMAT):
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    raise RecordError(f"{name}: not a date like 2024-01-01 03:27:53 +0200: {value!r}")
 
 
 # --- From records to nights ---------------------------------------------------------------
@@ -439,6 +480,11 @@ class _Sleep:
 
 def nights(records: Iterable[SleepRecord], timezone: str) -> Iterator[ImportItem]:
     """One night or nap per sleep, each from the one source chosen for it."""
+    return assemble(device_sleeps(records), timezone)
+
+
+def device_sleeps(records: Iterable[SleepRecord]) -> Iterator[DeviceSleep | Rejected]:
+    """One sleep per group of overlapping records, from the one source chosen for it."""
     for overlapping in _overlapping(_sleeps(records)):
         candidates = [sleep for sleep in overlapping if sleep.asleep]
         if not candidates:
@@ -448,7 +494,7 @@ def nights(records: Iterable[SleepRecord], timezone: str) -> Iterator[ImportItem
         chosen = _chosen_source(candidates)
         for sleep in candidates:
             if sleep.source_name == chosen:
-                yield night_or_rejected(_device_sleep(sleep), timezone, sleep.position)
+                yield _device_sleep(sleep)
 
 
 def _sleeps(records: Iterable[SleepRecord]) -> list[_Sleep]:
@@ -500,10 +546,9 @@ def _chosen_source(candidates: list[_Sleep]) -> str:
 def _device_sleep(sleep: _Sleep) -> DeviceSleep:
     asleep = sleep.asleep
     onset, wake = asleep[0][0], asleep[-1][1]
-    in_bed = [(r.start, r.end) for r in sleep.records if r.stage is Stage.IN_BED]
-    # The in-bed span where the source recorded one, widened to hold the sleep it reports.
-    bed_start = min([onset, *(start for start, _ in in_bed)])
-    bed_end = max([wake, *(end for _, end in in_bed)])
+    # In bed from the source's first record to its last: its in-bed span where it recorded
+    # one, and awake before falling asleep (a Watch) is time in bed too, as sleep latency.
+    bed_start, bed_end = min(onset, sleep.start), max(wake, sleep.end)
     gaps = [later[0] - earlier[1] for earlier, later in pairwise(asleep)]
     return DeviceSleep(
         source=SOURCE,
@@ -517,6 +562,8 @@ def _device_sleep(sleep: _Sleep) -> DeviceSleep:
         deep_min=_stage_min(sleep, Stage.DEEP),
         light_min=_stage_min(sleep, Stage.CORE),
         rem_min=_stage_min(sleep, Stage.REM),
+        zone=next((r.zone for r in sleep.records if r.zone), None),
+        position=sleep.position,
     )
 
 

@@ -3,6 +3,15 @@
 v2 comes as `{"data": [...]}` (the API page) or a bare array; v1 as `{"sleep": [...]}` (the
 v1 API and the old account export). Both give the bedtimes with their offset and every
 duration in seconds; awake time includes the minutes before falling asleep.
+
+Quirks, each handled here:
+
+- The offsets on the bedtimes are the ring's zone that night, so the night is dated there.
+- `type`: `long_sleep` is the night, `late_nap` and `rest` are naps, and `sleep` (a shorter
+  period) is left to the day's rule: a short bad night is still the night.
+- A period whose type and durations are all null (or whose total sleep is 0) is a
+  placeholder the ring wrote without measuring: skipped, never a perfect night.
+- The CSV export is another file (`oura_csv`); given here, it is named as such.
 """
 
 from __future__ import annotations
@@ -12,15 +21,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
-from mgsleep.diary.imports import DeviceSleep, ImportItem
+from mgsleep.diary.imports import DeviceSleep, ImportItem, zone_of_offsets
 from mgsleep.diary.imports._json import (
+    Placeholder,
     Record,
     RecordError,
-    any_holds,
     iso_time,
     minutes,
     number,
     read_records,
+    records_under,
 )
 
 SOURCE = "oura"
@@ -29,9 +39,12 @@ SHAPE = (
     'or v1 as {"sleep": [...]}, each period with bedtime_start and bedtime_end)'
 )
 WRAPPERS = ("data", "sleep")
-# v2 period types: only `long_sleep` is the night; `deleted` is one the person removed.
+# v2 period types: `long_sleep` is the night; `deleted` is one the person removed.
 MAIN_TYPE = "long_sleep"
-OTHER_TYPES = frozenset({"sleep", "late_nap", "rest"})
+NAP_TYPES = frozenset({"late_nap", "rest"})
+OPEN_TYPE = "sleep"
+CSV_HINT = "this is the Oura CSV export; import it as oura_csv"
+CSV_MARKER = b"bedtime"  # "Bedtime Start" in the trends CSV, bedtime_start in the newer one
 
 
 @dataclass(frozen=True)
@@ -50,16 +63,13 @@ V1 = _Fields("onset_latency", "awake", "deep", "light", "rem")
 
 
 def read(stream: BinaryIO, timezone: str) -> Iterator[ImportItem]:
-    return read_records(stream, timezone, _records_in, SHAPE, _sleep)
+    return read_records(
+        stream, timezone, _records_in, SHAPE, _sleep, csv_marker=CSV_MARKER, csv_hint=CSV_HINT
+    )
 
 
 def _records_in(document: object) -> list[object] | None:
-    if isinstance(document, dict):
-        wrapped = [document[key] for key in WRAPPERS if isinstance(document.get(key), list)]
-        document = wrapped[0] if wrapped else None
-    if isinstance(document, list) and any_holds(document, "bedtime_start"):
-        return document
-    return None
+    return records_under(document, WRAPPERS, "bedtime_start")
 
 
 def _is_v1(record: Record) -> bool:
@@ -71,9 +81,9 @@ def _main_sleep(record: Record) -> bool | None:
         longest = record.get("is_longest")  # 1 or 0
         return None if longest is None else bool(longest)
     kind = record.get("type")
-    if kind is None:
+    if kind is None or kind == OPEN_TYPE:
         return None
-    if kind == MAIN_TYPE or kind in OTHER_TYPES:
+    if kind == MAIN_TYPE or kind in NAP_TYPES:
         return kind == MAIN_TYPE
     if kind == "deleted":
         raise RecordError("type: a sleep period deleted in the Oura app")
@@ -82,6 +92,9 @@ def _main_sleep(record: Record) -> bool | None:
 
 def _sleep(record: Record, timezone: str) -> DeviceSleep:
     fields = V1 if _is_v1(record) else V2
+    total = "total" if _is_v1(record) else "total_sleep_duration"
+    if not number(record, total):
+        raise Placeholder(f"{total}: no sleep measured (the ring wrote an empty period)")
     main = _main_sleep(record)
     start = iso_time(record, "bedtime_start")
     end = iso_time(record, "bedtime_end")
@@ -101,4 +114,5 @@ def _sleep(record: Record, timezone: str) -> DeviceSleep:
         light_min=minutes(number(record, fields.light)),
         rem_min=minutes(number(record, fields.rem)),
         main_sleep=main,
+        zone=zone_of_offsets(start, end, timezone),
     )

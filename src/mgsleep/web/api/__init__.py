@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mgsleep.web.api import auth, evidence, isi, nights, plan, privacy, trial
+from mgsleep.web.api import auth, evidence, ingest, isi, nights, plan, privacy, today, trial
 from mgsleep.web.api.common import BoundedBodyRoute
 
 router = APIRouter(route_class=BoundedBodyRoute)
-for module in (auth, plan, nights, isi, trial, evidence, privacy):
+for module in (auth, plan, today, nights, isi, trial, evidence, privacy, ingest):
     for part in ("router", "guarded"):
         if hasattr(module, part):
             router.include_router(getattr(module, part))

@@ -63,8 +63,12 @@ class Message(BaseModel):
     detail: str
 
 
-def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
-    models: dict[int, type[BaseModel]] = {401: Message, 403: Message, 429: Message}
+def documented(*codes: int, as_problems: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route. 401, 403 and 429 carry a message, except where the route
+    answers them as problems by code (`as_problems`: the token-authenticated push)."""
+    models: dict[int, type[BaseModel]] = (
+        {} if as_problems else {401: Message, 403: Message, 429: Message}
+    )
     # Errors are JSON even where the success is a calendar, a CSV or a page.
     return {
         code: {"model": models.get(code, Problems), "content": {"application/json": {}}}

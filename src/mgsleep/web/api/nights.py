@@ -1,18 +1,19 @@
-"""/nights: the diary, one night at a time or as CSV."""
+"""/nights: the diary, one night at a time, as CSV, or from a device's export."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import File, Query, UploadFile, status
+from fastapi import File, Path, Query, UploadFile, status
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from mgsleep.clock import SaneDate
 from mgsleep.diary.night import DIARY_SOURCE, NightEntry
+from mgsleep.diary.sources import SOURCES
 from mgsleep.public import ImportResult, NightPublic, import_result, night_public
 from mgsleep.service import diary
-from mgsleep.service.imports import MAX_DIARY_CSV_BYTES
+from mgsleep.service.imports import MAX_DIARY_CSV_BYTES, import_file
 from mgsleep.service.profile import person_zone
 from mgsleep.web.api.common import (
     ReplaceQuery,
@@ -102,6 +103,29 @@ def import_nights_csv(
     zone = timezone or person_zone(session, user.id)
     report = diary.import_csv(
         session, user.id, data, timezone=zone, replace=replace, dry_run=dry_run
+    )
+    return import_result(report)
+
+
+@guarded.post("/nights/import/{source}", tags=["nights"], responses=documented(409, 413, 422))
+def import_device_export(
+    session: SessionDep,
+    user: CurrentUser,
+    source: Annotated[str, Path(description="the export's format: " + ", ".join(SOURCES))],
+    file: Annotated[UploadFile, File(description="the app's or wearable's export file")],
+    replace: ReplaceQuery = False,
+    timezone: Annotated[
+        str | None,
+        Query(description="zone of nights the file states none for (default: the profile's)"),
+    ] = None,
+    dry_run: Annotated[bool, Query(description="count only; store nothing")] = False,
+) -> ImportResult:
+    """Import a wearable's or an app's export, as `mgsleep import` and the /import page do:
+    one transaction, the same summary. A file that is not that source's export imports
+    nothing (422); a night that differs from the stored one is a 409 unless ?replace=true."""
+    zone = timezone or person_zone(session, user.id)
+    report = import_file(
+        session, user.id, source, file.file, timezone=zone, replace=replace, dry_run=dry_run
     )
     return import_result(report)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
+from mgsleep.clock import now
 from mgsleep.profile import Profile
 from mgsleep.public import PlanPublic, ScreenResult, plan_public, screen_result
 from mgsleep.safety import screen
-from mgsleep.schedule import plan_calendar
-from mgsleep.service.plans import stored_plan
+from mgsleep.service.plans import stored_calendar, stored_plan
 from mgsleep.service.profile import as_entered, save_profile, stored_profile
 from mgsleep.web.api.common import StartQuery, documented, guarded_router
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep, TodayDep
@@ -77,11 +77,11 @@ def schedule_ics(
     today: TodayDep,
     start: StartQuery = None,
 ) -> Response:
-    """The evening as daily-recurring events, for as long as the trial of the plan lasts."""
-    first = start or today
-    planned = stored_plan(session, user.id, first)
+    """The evenings as daily events with reminders, as the running trial's protocol has them
+    (no intake on its nights without magnesium), and a morning diary prompt. UIDs stay the
+    same on every export, so importing again replaces the old events."""
     return Response(
-        plan_calendar(planned.plan, first, lang),
+        stored_calendar(session, user.id, start or today, lang, now()),
         media_type="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="mgsleep-evening.ics"'},
     )

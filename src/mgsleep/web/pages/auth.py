@@ -10,20 +10,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mgsleep.i18n import translations
 from mgsleep.security import DEVICE_COOKIE, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from mgsleep.service.accounts import AccessOutcome, end_session, log_in, sign_up
+from mgsleep.service.today import today_view
 from mgsleep.store.tables import USERNAME_MAX_LEN
 from mgsleep.web.deps import (
     SESSION_TOKEN,
     EngineDep,
     LocaleDep,
     OptionalUser,
+    SessionDep,
     SettingsDep,
     client_address,
     login_limits,
     now,
     remember_device,
     start_session,
+    today_for,
 )
-from mgsleep.web.pages.common import FormCsrf, render
+from mgsleep.web.pages.common import FormCsrf, formatters, render
 
 router = APIRouter()
 
@@ -36,8 +39,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, lang: LocaleDep, user: OptionalUser) -> Response:
-    return render(request, "home.html", lang, user)
+def home(request: Request, lang: LocaleDep, user: OptionalUser, session: SessionDep) -> Response:
+    """Logged in: today (tonight, last night, the trial); else what mgsleep is."""
+    if user is None:
+        return render(request, "home.html", lang, user)
+    view = today_view(session, user.id, today_for(session, user.id))
+    return render(request, "home.html", lang, user, view=view, **formatters(lang))
 
 
 @router.get("/privacy", response_class=HTMLResponse)

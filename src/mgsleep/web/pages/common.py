@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from urllib.parse import urlencode
 from datetime import date, datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from babel.dates import format_date
 from fastapi import Depends, Request
@@ -50,6 +50,7 @@ templates = Environment(
     lstrip_blocks=True,
     # Templates ship with the package and do not change while it runs: no stat on each render.
     auto_reload=False,
+    extensions=["jinja2.ext.do"],
 )
 
 

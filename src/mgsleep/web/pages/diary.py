@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from mgsleep.diary.imports import ImportReport
-from mgsleep.diary.night import DIARY_SOURCE, NightEntry, SideEffect, metrics
+from mgsleep.diary.night import DIARY_SOURCE, NightEntry, NightTag, SideEffect, metrics
 from mgsleep.errors import InputError, render, sentence
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.service import diary
 from mgsleep.service.imports import MAX_DIARY_CSV_BYTES
-from mgsleep.service.profile import person_zone
+from mgsleep.service.profile import person_zone, usual_bedtime
 from mgsleep.store.repo import Account, active_trial
+from mgsleep.trial.kinds import Outcome
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep, today_for
 from mgsleep.web.pages.common import (
     FormCsrf,
@@ -40,6 +41,9 @@ from mgsleep.web.pages.night_form import (
     night_rows,
     read_night,
 )
+
+if TYPE_CHECKING:  # the charts load the statistics: only when a page draws them
+    from mgsleep.trial.charts import Chart
 
 router = APIRouter()
 
@@ -69,16 +73,32 @@ class DiaryState:
     import_errors: list[RejectedRow] = field(default_factory=list)
     import_error_count: int = 0
     status_code: int = 200
+    saved: date | None = None  # just saved: say so and what comes next, not an empty form
+    from_bedtime: bool = False  # a first night, its times guessed from the profile's bedtime
+    blinded: bool = False  # a blinded trial runs: the morning asks what was taken
+    earlier_night: date | None = None  # the form is for an earlier night than last night
+    today: date | None = None  # set with a fresh form: the trend charts end here
 
 
 def _with_fresh_form(
-    state: DiaryState, nights: Sequence[NightEntry], session: Session, owner_id: int
+    state: DiaryState,
+    nights: Sequence[NightEntry],
+    session: Session,
+    owner_id: int,
+    asked: date | None = None,
 ) -> DiaryState:
-    """The form for last night, and whether last night is already in the diary."""
-    night = today_for(session, owner_id)
+    """The form for last night (or an earlier night `asked` for, never a future one), and
+    whether that night is already in the diary."""
+    today = today_for(session, owner_id)
+    night = asked if asked is not None and asked <= today else today
+    protocol = active_trial(session, owner_id)
     state.values, state.defaults_from = new_night_values(
-        nights, active_trial(session, owner_id), night
+        nights, protocol, night, usual_bedtime(session, owner_id)
     )
+    state.from_bedtime = state.defaults_from is None and bool(state.values.get("lights_out"))
+    state.blinded = bool(getattr(protocol, "blinded", False))
+    state.earlier_night = night if night != today else None
+    state.today = today
     logged = any(n.date == night and n.source == DIARY_SOURCE for n in nights)
     state.already_logged = night if logged else None
     return state
@@ -100,7 +120,29 @@ def _diary_page(
         errors=state.errors,
         rows=night_rows(nights),
         side_effects=[effect.value for effect in SideEffect],
+        tags=[tag.value for tag in NightTag],
+        blinded=state.blinded,
+        trend=[] if state.today is None else trend_charts(nights, state.today, lang),
     )
+
+
+# The diary page's trend: the last four weeks of the two outcomes people ask about first.
+TREND_DAYS = 28
+TREND_OUTCOMES = (Outcome.total_sleep_min, Outcome.sleep_latency_min)
+
+
+def trend_charts(nights: Sequence[NightEntry], today: date, lang: Lang) -> list[Chart]:
+    """Night by night over the last four weeks, once there are a few nights to show."""
+    from mgsleep.trial.charts import diary_chart
+
+    first = today - timedelta(days=TREND_DAYS - 1)
+    if sum(1 for n in nights if first <= n.date <= today) < TREND_MIN_NIGHTS:
+        return []
+    return [diary_chart(nights, outcome, first, today, lang) for outcome in TREND_OUTCOMES]
+
+
+# Fewer nights than this make a chart of dots, not a trend.
+TREND_MIN_NIGHTS = 3
 
 
 def _saved_notice(nights: Sequence[NightEntry], night: date, lang: Lang) -> str | None:
@@ -151,8 +193,10 @@ def diary_page(
     request: Request, lang: LocaleDep, user: CurrentUser, session: SessionDep
 ) -> Response:
     nights = diary.nights(session, user.id)
-    state = _with_fresh_form(DiaryState(values={}), nights, session, user.id)
+    asked = parse_date(request.query_params.get("date"))
+    state = _with_fresh_form(DiaryState(values={}), nights, session, user.id, asked)
     state.notice = _diary_notice(nights, lang, request.query_params)
+    state.saved = parse_date(request.query_params.get("saved"))
     return _diary_page(request, lang, user, nights, state)
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mgsleep.diary.night import DIARY_SOURCE, NightEntry, SideEffect
+from mgsleep.diary.night import DIARY_SOURCE, NightEntry, NightTag, SideEffect
 from mgsleep.errors import NotFound
 from mgsleep.i18n import Lang
 from mgsleep.service import diary
@@ -56,6 +56,8 @@ def _edit_page(
         values=values or {},
         errors=errors or {},
         side_effects=[effect.value for effect in SideEffect],
+        tags=[tag.value for tag in NightTag],
+        blinded=False,
     )
 
 

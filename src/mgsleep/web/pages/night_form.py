@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,8 +15,10 @@ from pydantic import BaseModel, ValidationError
 from mgsleep.diary.night import DIARY_SOURCE, NightEntry, NightMetrics, metrics
 from mgsleep.errors import by_field, problems_from
 from mgsleep.i18n import Lang
+from mgsleep.schedule import TRIAL_DOSE_EVENINGS
 from mgsleep.service.diary import DEFAULTS_LOOKBACK_DAYS
-from mgsleep.trial.protocol import Phase, TrialProtocol
+from mgsleep.trial.kinds import Evening
+from mgsleep.trial.protocol import TrialProtocol
 
 CLOCK_FIELDS = ("in_bed", "lights_out", "final_wake", "out_of_bed", "intake_time")
 NUMBER_FIELDS = ("sleep_latency_min", "awakenings", "waso_min", "quality", "magnesium_mg")
@@ -42,6 +44,8 @@ class NightForm(BaseModel):
     intake_time: str = ""
     bath: str = ""
     side_effects: list[str] = []
+    tags: list[str] = []
+    blind_guess: str = ""
     notes: str = ""
     replace: str = ""
 
@@ -73,6 +77,8 @@ def entry_values(entry: NightEntry) -> dict[str, Any]:
         "magnesium_form": entry.magnesium_form or "",
         "bath": "yes" if entry.bath else "",
         "side_effects": [effect.value for effect in entry.side_effects],
+        "tags": [tag.value for tag in entry.tags],
+        "blind_guess": "" if entry.blind_guess is None else entry.blind_guess.value,
         "notes": entry.notes or "",
     }
     return values
@@ -89,10 +95,13 @@ def _night_data(form: NightForm, night: str, zone: str, source: str) -> dict[str
         if text:
             # A Dutch keyboard types 1,5 for 1.5.
             data[name] = text.replace(",", ".") if name == "magnesium_mg" else text
+    if form.blind_guess:
+        data["blind_guess"] = form.blind_guess
     return data | {
         "date": night,
         "bath": form.bath == "yes",
         "side_effects": form.side_effects,
+        "tags": form.tags,
         "timezone": zone,
         "source": source,
     }
@@ -110,31 +119,57 @@ def read_night(
 
 
 def _follow_trial(values: dict[str, Any], protocol: TrialProtocol | None, night: date) -> None:
-    """During a trial the magnesium fields follow its phase: the protocol says what to take."""
+    """During a trial the magnesium fields follow what the protocol asked of the evening
+    before: its dose (in a blinded trial the numbered dose, the same for both arms, so the
+    diary reveals nothing), or nothing on a night without."""
     if protocol is None:
         return
-    phase = protocol.phase_of(night)
-    if phase is Phase.magnesium and not values.get("magnesium_mg") and protocol.dose_mg:
+    evening = protocol.evening(night - timedelta(days=1))
+    if evening in TRIAL_DOSE_EVENINGS and not values.get("magnesium_mg") and protocol.dose_mg:
         values["magnesium_mg"] = number_text(protocol.dose_mg)
-        values["magnesium_form"] = protocol.form or ""
+        values["magnesium_form"] = "" if evening is Evening.sealed_dose else protocol.form or ""
         values["intake_time"] = clock_text(protocol.intake_time)
-    elif phase in (Phase.baseline, Phase.washout):
+    elif evening is Evening.diary_only:
         values |= {"magnesium_mg": "", "magnesium_form": "", "intake_time": ""}
 
 
 def new_night_values(
-    nights: Sequence[NightEntry], protocol: TrialProtocol | None, night: date
+    nights: Sequence[NightEntry],
+    protocol: TrialProtocol | None,
+    night: date,
+    bedtime: time | None = None,
 ) -> tuple[dict[str, Any], date | None]:
     """The form for a new night: last night's usual answers, and the date of that night
-    (`nights` is the diary in date order, as the page has it already)."""
+    (`nights` is the diary in date order, as the page has it already). The first night
+    starts from the profile's bedtime instead."""
     values: dict[str, Any] = {"date": night.isoformat(), "awakenings": "0", "waso_min": "0"}
     earliest = night - timedelta(days=DEFAULTS_LOOKBACK_DAYS)
     previous = next((n for n in reversed(nights) if earliest <= n.date < night), None)
     if previous is not None:
         usual = entry_values(previous)
         values |= {name: usual[name] for name in (*USUAL_FIELDS, "bath")}
+    elif bedtime is not None:
+        values |= bedtime_values(bedtime)
     _follow_trial(values, protocol, night)
     return values, None if previous is None else previous.date
+
+
+# A first night's guess from the bedtime alone: a usual night's length, a few minutes either end.
+IN_BED_BEFORE_LIGHTS_OUT = timedelta(minutes=15)
+USUAL_NIGHT = timedelta(hours=8)
+OUT_OF_BED_AFTER_WAKING = timedelta(minutes=15)
+
+
+def bedtime_values(bedtime: time) -> dict[str, str]:
+    """The clock times of a first night from the profile's bedtime, to be corrected."""
+    lights_out = datetime.combine(date(2000, 1, 1), bedtime)
+    final_wake = lights_out + USUAL_NIGHT
+    return {
+        "in_bed": clock_text((lights_out - IN_BED_BEFORE_LIGHTS_OUT).time()),
+        "lights_out": clock_text(bedtime),
+        "final_wake": clock_text(final_wake.time()),
+        "out_of_bed": clock_text((final_wake + OUT_OF_BED_AFTER_WAKING).time()),
+    }
 
 
 def source_query(source: str) -> str:

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from mgsleep.clock import now
 from mgsleep.evidence import load_evidence
+from mgsleep.evidence.schema import Reference
 from mgsleep.i18n import Lang
 from mgsleep.profile import (
     Profile,
 )
-from mgsleep.schedule import PlannedEvening, plan_calendar, plan_for
+from mgsleep.schedule import PlannedEvening, plan_for, trial_departures
+from mgsleep.service.plans import end_running_trial, running_protocol, stored_calendar
 from mgsleep.service.profile import finished_profile, stored_answers
+from mgsleep.trial.protocol import TrialProtocol
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep, TodayDep
-from mgsleep.web.pages.common import N_, formatters, references_for_keys, render, render_fragment
+from mgsleep.web.pages.common import (
+    N_,
+    FormCsrf,
+    formatters,
+    references_for_keys,
+    render,
+    render_fragment,
+)
 from mgsleep.web.pages.questionnaire import steps_done
 from mgsleep.web.pages.questionnaire_steps import STEPS
 
@@ -42,25 +53,30 @@ def _stored_profile(session: Session, owner_id: int) -> tuple[Profile | None, in
     return None, next((s.number for s in STEPS if s.number not in done), 1)
 
 
+PlanPart = Literal["answer", "details", "all"]
+SOURCES_PAGE = "/plan/sources"
+
 # Plan bodies kept per process: a person views their plan many times a day, unchanged.
 CACHED_BODIES = 256
 
 
 @functools.lru_cache(maxsize=CACHED_BODIES)
-def _planned(profile_json: str, today: date) -> PlannedEvening:
-    """The same answers give the same plan on the same day (the core reads no clock)."""
-    return plan_for(Profile.model_validate_json(profile_json), today)
+def _planned(profile_json: str, trial_json: str | None, today: date) -> PlannedEvening:
+    """The same answers and trial give the same plan on the same day (the core reads no
+    clock)."""
+    protocol = None if trial_json is None else TrialProtocol.model_validate_json(trial_json)
+    return plan_for(Profile.model_validate_json(profile_json), today, protocol)
 
 
 @functools.lru_cache(maxsize=CACHED_BODIES)
-def _plan_body(profile_json: str, today: date, lang: Lang, printable: bool) -> str:
-    """The plan's findings, reasons, timeline and sources, rendered once per profile, day and
-    language."""
+def _plan_body(
+    profile_json: str, trial_json: str | None, today: date, lang: Lang, part: PlanPart
+) -> str:
+    """A part of the plan (the answer, the folded details, or all of it for printing),
+    rendered once per profile, trial, day and language."""
     ev = load_evidence()
-    planned = _planned(profile_json, today)
+    planned = _planned(profile_json, trial_json, today)
     plan, timeline, profile = planned.plan, planned.evening, planned.profile
-    cited = {*plan.citations, *(c for e in timeline.entries for c in e.citations)}
-    cited |= {c for conflict in timeline.conflicts for c in conflict.citations}
     return render_fragment(
         "_plan_body_alone.html",
         lang,
@@ -68,21 +84,48 @@ def _plan_body(profile_json: str, today: date, lang: Lang, printable: bool) -> s
         timeline=timeline,
         profile=profile,
         ev=ev,
-        sources=references_for_keys(cited, ev),
+        sources=_plan_sources(planned),
         outcome_labels=OUTCOME_LABELS,
         today=today,
-        printable=printable,
+        printable=part == "all",
+        part=part,
+        # On screen the numbered sources have a page of their own; the print has them inline.
+        sources_page=None if part == "all" else SOURCES_PAGE,
         **formatters(lang),
     )
 
 
+def _plan_sources(planned: PlannedEvening) -> list[Reference]:
+    """Every source the plan and its evening cite, in the order they are numbered."""
+    plan, timeline = planned.plan, planned.evening
+    cited = {*plan.citations, *(c for e in timeline.entries for c in e.citations)}
+    cited |= {c for conflict in timeline.conflicts for c in conflict.citations}
+    return references_for_keys(cited, load_evidence())
+
+
 def _plan_context(
-    lang: Lang, profile: Profile, today: date, *, printable: bool = False
+    lang: Lang,
+    profile: Profile,
+    protocol: TrialProtocol | None,
+    today: date,
+    *,
+    printable: bool = False,
 ) -> dict[str, Any]:
     key = profile.model_dump_json()
+    trial_key = None if protocol is None else protocol.model_dump_json()
+    planned = _planned(key, trial_key, today)
     return {
-        "plan": _planned(key, today).plan,
-        "plan_body": _plan_body(key, today, lang, printable),
+        "plan": planned.plan,
+        "planned": planned,
+        "departures": [] if protocol is None else trial_departures(planned.plan, protocol, today),
+        **(
+            {"plan_body": _plan_body(key, trial_key, today, lang, "all")}
+            if printable
+            else {
+                "plan_answer": _plan_body(key, trial_key, today, lang, "answer"),
+                "plan_details": _plan_body(key, trial_key, today, lang, "details"),
+            }
+        ),
         "profile": profile,
         "today": today,
         **formatters(lang),
@@ -96,7 +139,10 @@ def plan_page(
     profile, next_step = _stored_profile(session, user.id)
     if profile is None:
         return render(request, "plan.html", lang, user, plan=None, next_step=next_step)
-    return render(request, "plan.html", lang, user, **_plan_context(lang, profile, today))
+    protocol = running_protocol(session, user.id)
+    context = _plan_context(lang, profile, protocol, today)
+    ended = request.query_params.get("trial") == "ended"
+    return render(request, "plan.html", lang, user, trial_ended=ended, **context)
 
 
 @router.get("/plan/print", response_class=HTMLResponse)
@@ -106,19 +152,44 @@ def plan_print(
     profile, _next_step = _stored_profile(session, user.id)
     if profile is None:
         return RedirectResponse("/plan", status_code=303)
-    context = _plan_context(lang, profile, today, printable=True)
+    context = _plan_context(
+        lang, profile, running_protocol(session, user.id), today, printable=True
+    )
     return render(request, "plan_print.html", lang, user, **context)
+
+
+@router.get("/plan/sources", response_class=HTMLResponse)
+def plan_sources(
+    request: Request, lang: LocaleDep, user: CurrentUser, session: SessionDep, today: TodayDep
+) -> Response:
+    """The plan's sources, numbered as its footnotes are."""
+    profile, _next_step = _stored_profile(session, user.id)
+    if profile is None:
+        return RedirectResponse("/plan", status_code=303)
+    context = _plan_context(lang, profile, running_protocol(session, user.id), today)
+    sources = _plan_sources(context["planned"])
+    return render(request, "plan_sources.html", lang, user, sources=sources)
+
+
+@router.post("/plan/trial-choice", dependencies=[FormCsrf])
+def trial_choice(
+    user: CurrentUser, session: SessionDep, choice: Annotated[str, Form()] = ""
+) -> Response:
+    """After a profile change that alters what the trial tests: end the trial, or keep it
+    (the plan already follows the trial's magnesium while it runs)."""
+    if choice == "end":
+        end_running_trial(session, user.id)
+        return RedirectResponse("/plan?trial=ended", status_code=303)
+    return RedirectResponse("/trial", status_code=303)
 
 
 @router.get("/plan.ics")
 def plan_ics(lang: LocaleDep, user: CurrentUser, session: SessionDep, today: TodayDep) -> Response:
     """The evening as a daily calendar for the trial's length (the same as the API's)."""
-    profile = finished_profile(session, user.id)
-    if profile is None:
+    if finished_profile(session, user.id) is None:
         return RedirectResponse("/plan", status_code=303)
-    plan = plan_for(profile, today).plan
     return Response(
-        plan_calendar(plan, today, lang),
+        stored_calendar(session, user.id, today, lang, now()),
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="mgsleep-evening.ics"'},
     )

@@ -1,11 +1,12 @@
-"""Starting the trial: what the plan says to take, the dates of the phases, the outcome."""
+"""Starting the trial: what the plan says to take, the design (randomised pairs recommended),
+its dates, blinding, the outcome; the protocol is frozen when it starts."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,14 +17,27 @@ from mgsleep.errors import InputError, by_field
 from mgsleep.evidence.schema import Severity
 from mgsleep.i18n import Lang, translations
 from mgsleep.plan import make_plan
+from mgsleep.service import trials
 from mgsleep.service.profile import finished_profile
 from mgsleep.service.trials import intake_from_plan, start_trial
 from mgsleep.store.repo import Account, active_trial
 from mgsleep.trial.labels import outcome_name
-from mgsleep.trial.protocol import IDEAL_BASELINE_NIGHTS, MIN_BASELINE_NIGHTS, Design, Outcome
+from mgsleep.trial.protocol import (
+    DEFAULT_PAIRS,
+    DEFAULT_PERIOD_NIGHTS,
+    IDEAL_BASELINE_NIGHTS,
+    MIN_BASELINE_NIGHTS,
+    PERIOD_NIGHTS_CHOICES,
+    RANDOMISED_DESIGNS,
+    Design,
+    Outcome,
+)
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep, TodayDep
 from mgsleep.web.pages.common import FormCsrf, htmx_status, page, parse_date
 from mgsleep.web.pages.trial_report import trial_report_page
+
+if TYPE_CHECKING:  # the power plan loads the statistics: only when a page shows it
+    from mgsleep.trial.power import PowerPlan
 
 router = APIRouter()
 
@@ -68,7 +82,11 @@ def _plan_offer(session: Session, owner_id: int, start: date, lang: Lang) -> Pla
 class TrialForm(BaseModel):
     baseline_start: str = ""
     magnesium_start: str = ""
-    design: str = Design.ab.value
+    design: str = Design.pairs.value
+    period_nights: str = str(DEFAULT_PERIOD_NIGHTS)
+    pairs: str = str(DEFAULT_PAIRS)
+    washout_days: str = ""
+    blinded: str = ""
     primary_outcome: str = Outcome.sleep_latency_min.value
     replace_current: str = ""
 
@@ -77,15 +95,45 @@ def _trial_defaults(today: date) -> dict[str, str]:
     return {
         "baseline_start": today.isoformat(),
         "magnesium_start": (today + timedelta(days=TRIAL_BASELINE_DEFAULT_NIGHTS)).isoformat(),
-        "design": Design.ab.value,
+        "design": Design.pairs.value,
+        "period_nights": str(DEFAULT_PERIOD_NIGHTS),
+        "pairs": str(DEFAULT_PAIRS),
+        "washout_days": "0",
         "primary_outcome": Outcome.sleep_latency_min.value,
     }
+
+
+def _protocol_values(form: TrialForm, offer: PlanOffer) -> dict[str, object]:
+    """The form as protocol values. A randomised trial starts its periods on its first
+    night (the baseline of A-B is their run-in: the form's second date is for A-B only)."""
+    randomised = form.design in {d.value for d in RANDOMISED_DESIGNS}
+    values: dict[str, object] = {
+        "baseline_start": form.baseline_start,
+        "magnesium_start": form.baseline_start if randomised else form.magnesium_start,
+        "design": form.design,
+        "primary_outcome": form.primary_outcome,
+        "form": offer.form,
+        "dose_mg": offer.dose_mg,
+        "intake_time": offer.intake_time,
+    }
+    if randomised:
+        values |= {
+            "period_nights": form.period_nights,
+            "pairs": form.pairs,
+            "blinded": form.blinded == "yes",
+        }
+    if form.washout_days.strip() and (randomised or form.design == Design.abab.value):
+        values["washout_days"] = form.washout_days.strip()
+    return values
 
 
 def _trial_form_errors(form: TrialForm, lang: Lang, has_trial: bool) -> dict[str, str]:
     _ = translations(lang).gettext
     errors: dict[str, str] = {}
-    for name in ("baseline_start", "magnesium_start"):
+    dates = ["baseline_start"]
+    if form.design not in {d.value for d in RANDOMISED_DESIGNS}:
+        dates.append("magnesium_start")
+    for name in dates:
         if parse_date(getattr(form, name)) is None:
             errors[name] = _("Enter a date as YYYY-MM-DD.")
     if form.design not in {d.value for d in Design}:
@@ -107,6 +155,7 @@ def _start_page(
     has_trial: bool,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    power: PowerRows | None = None,
 ) -> HTMLResponse:
     return page(
         request,
@@ -121,7 +170,44 @@ def _start_page(
         errors=errors or {},
         outcomes=[(o.value, outcome_name(o, lang)) for o in Outcome],
         min_baseline_nights=MIN_BASELINE_NIGHTS,
+        period_choices=PERIOD_NIGHTS_CHOICES,
+        power=power,
     )
+
+
+@dataclass(frozen=True)
+class PowerRow:
+    design: str
+    nights: int | None  # None: not within a year
+    power_pct: float
+
+
+@dataclass(frozen=True)
+class PowerRows:
+    rows: list[PowerRow]
+    from_baseline: bool
+    smallest_change: float
+    error_pct: float  # the simulation's standard error at the target, in points
+
+
+def power_rows(plan: PowerPlan, lang: Lang) -> PowerRows:
+    """The plan in the page's words: a row a design, in the order the form offers them."""
+    _ = translations(lang).gettext
+    names = {
+        "pairs_7": _("Randomised pairs of 7-night periods"),
+        "pairs_10": _("Randomised pairs of 10-night periods"),
+        "pairs_14": _("Randomised pairs of 14-night periods"),
+        "abab": _("A-B-A-B, fixed order"),
+        "ab_equal": _("A-B with halves of equal length"),
+        "ab": _("A-B with a two-week baseline"),
+    }
+    rows = [
+        PowerRow(names.get(d.design, d.design), d.nights, 100 * d.power)
+        for d in sorted(plan.designs, key=lambda d: list(names).index(d.design))
+    ]
+    target = plan.target_power
+    error = 100 * (target * (1 - target) / max(plan.designs[0].replicates, 1)) ** 0.5
+    return PowerRows(rows, plan.from_baseline, plan.smallest_change, error)
 
 
 @router.get("/trial", response_class=HTMLResponse)
@@ -145,6 +231,7 @@ def trial_page(
         offer=offer,
         values=_trial_defaults(today),
         has_trial=protocol is not None,
+        power=power_rows(trials.trial_power_plan(session, user.id, today), lang),
     )
 
 
@@ -161,17 +248,8 @@ def trial_start(
     errors = _trial_form_errors(form, lang, has_trial)
     offer = _plan_offer(session, user.id, parse_date(form.baseline_start) or today, lang)
     if not errors and offer.usable:
-        values = {
-            "baseline_start": form.baseline_start,
-            "magnesium_start": form.magnesium_start,
-            "design": form.design,
-            "primary_outcome": form.primary_outcome,
-            "form": offer.form,
-            "dose_mg": offer.dose_mg,
-            "intake_time": offer.intake_time,
-        }
         try:
-            start_trial(session, user.id, values)
+            start_trial(session, user.id, _protocol_values(form, offer))
         except InputError as error:
             errors = by_field(error.problems, lang)
         else:

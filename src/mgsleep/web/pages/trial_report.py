@@ -1,27 +1,37 @@
 """The running trial: its progress, the verdict per outcome, its charts, the full report.
 
 The diary is read in one short transaction; the analysis and the charts are then worked out
-(or found in the cache) with the database connection already back in the pool.
+(or found in the cache) with the database connection already back in the pool. A blinded
+trial shows only its progress until it has ended: no phase, result or chart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from mgsleep.errors import NotFound
+from mgsleep.errors import Conflict, NotFound, render
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.service import trials
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import Account
+from mgsleep.trial.allocation import short_fingerprint
 from mgsleep.trial.analysis import CONFIDENCE, MAX_MORE_NIGHTS, TrialAnalysis
-from mgsleep.trial.charts import Chart, chart_filename
-from mgsleep.trial.labels import change_unit, form_name, outcome_name, outcome_unit, phase_name
+from mgsleep.trial.charts import Chart, chart_filename, phase_label
+from mgsleep.trial.labels import (
+    change_unit,
+    form_name,
+    outcome_name,
+    outcome_unit,
+    verdict_explanation,
+    verdict_name,
+)
 from mgsleep.trial.protocol import Design, Outcome, Phase, TrialProtocol
+from mgsleep.trial.registration import registration_hash
 from mgsleep.web.deps import CurrentUser, EngineDep, LocaleDep, today_for
 from mgsleep.web.pages.common import NO_VALUE, PRIVATE, download_headers, page
 
@@ -87,9 +97,17 @@ def _outcome_line(
 
 
 def _tonight(protocol: TrialProtocol, today: date) -> str | None:
-    """The phase of the coming night (named by the morning it ends)."""
-    phase = protocol.phase_of(today + timedelta(days=1))
-    return None if phase is None else phase.value
+    """What this evening holds: magnesium, the diary only, or a blinded trial's numbered dose."""
+    evening = protocol.evening(today)
+    return None if evening.value == "outside" else evening.value
+
+
+def _fingerprints(protocol: TrialProtocol) -> dict[str, str | None]:
+    stored = protocol.allocation_fingerprint
+    return {
+        "registration": registration_hash(protocol),
+        "allocation": None if stored is None else short_fingerprint(stored),
+    }
 
 
 def trial_report_page(
@@ -101,16 +119,22 @@ def trial_report_page(
     *,
     started: bool,
 ) -> HTMLResponse:
-    inputs = trials.trial_inputs(session, user.id)
+    inputs = trials.trial_inputs(session, user.id, today)
     # Done reading: the analysis and the charts must not hold the connection.
     session.commit()
-    analysis = trials.trial_analysis(inputs, today)
-    charts = trials.trial_charts(inputs, today, lang)
-    lines = [_outcome_line(analysis, charts, outcome, lang) for outcome in Outcome]
     protocol = inputs.protocol
+    analysis = trials.trial_analysis(inputs, today)
+    status = trials.trial_status(inputs, today)
+    sealed = protocol.sealed
+    charts = {} if sealed else trials.trial_charts(inputs, today, lang)
+    lines = [_outcome_line(analysis, charts, outcome, lang) for outcome in Outcome]
     phases = [Phase.baseline, Phase.magnesium]
-    if protocol.design is Design.abab:
+    if protocol.design is not Design.ab and (
+        protocol.design is Design.abab or protocol.run_in_nights or protocol.washout_days
+    ):
         phases.append(Phase.washout)
+    if sealed:
+        phases = [Phase(key) for key in status.nights_by_phase]
     return page(
         request,
         "trial.html",
@@ -118,28 +142,82 @@ def trial_report_page(
         user,
         trial=protocol,
         analysis=analysis,
+        status=status,
+        sealed=sealed,
+        helper_sheet=protocol.blinded and today < protocol.magnesium_start,
+        fingerprints=_fingerprints(protocol),
         started=started,
         lines=lines,
         primary=next(line for line in lines if line.primary),
-        phases=[(phase.value, phase_name(phase, lang)) for phase in phases],
+        phases=[(phase.value, phase_label(protocol, phase, lang)) for phase in phases],
         tonight=_tonight(protocol, analysis.as_of),
+        control_name=phase_label(protocol, Phase.baseline, lang),
         form_name=form_name(protocol.form, lang),
         due=protocol.verdict_due(),
         level=format_number(lang, "{:.0%}", CONFIDENCE),
         max_more_nights=MAX_MORE_NIGHTS,
         number=lambda value, spec=".1f": number(lang, value, spec),
+        # The report's own words for each verdict and the rule behind it: one list of them.
+        verdict_words=lambda verdict: verdict_name(str(verdict), lang),
+        verdict_rule=lambda verdict: verdict_explanation(str(verdict), lang).format(
+            certainty=100 * analysis.improved_certainty,
+            direction=100 * analysis.direction_certainty,
+        ),
     )
+
+
+def _report_inputs(engine: EngineDep, owner_id: int) -> tuple[trials.TrialInputs, date] | None:
+    try:
+        with session_scope(engine, write=False) as session:
+            today = today_for(session, owner_id)
+            return trials.trial_inputs(session, owner_id, today), today
+    except NotFound:
+        return None
 
 
 @router.get("/trial/report.html")
 def trial_report(
     lang: LocaleDep, user: CurrentUser, engine: EngineDep, download: str | None = None
 ) -> Response:
-    try:
-        with session_scope(engine, write=False) as session:
-            inputs = trials.trial_inputs(session, user.id)
-            today = today_for(session, user.id)
-    except NotFound:
+    found = _report_inputs(engine, user.id)
+    if found is None or found[0].protocol.sealed:
+        # Nothing to report yet (no trial, or a blinded one still running): the trial page.
         return RedirectResponse("/trial", status_code=303)
+    inputs, today = found
     headers = download_headers("trial-report.html") if download else PRIVATE
     return HTMLResponse(trials.trial_report_html(inputs, today, lang), headers=headers)
+
+
+@router.get("/trial/report.pdf")
+def trial_report_pdf(lang: LocaleDep, user: CurrentUser, engine: EngineDep) -> Response:
+    found = _report_inputs(engine, user.id)
+    if found is None or found[0].protocol.sealed:
+        return RedirectResponse("/trial", status_code=303)
+    inputs, today = found
+    pdf = trials.trial_report_pdf(inputs, today, lang)
+    return Response(pdf, media_type="application/pdf", headers=download_headers("trial-report.pdf"))
+
+
+@router.get("/trial/helper-sheet.html")
+def trial_helper_sheet(
+    lang: LocaleDep, user: CurrentUser, engine: EngineDep, request: Request
+) -> Response:
+    """The helper's preparation sheet of a blinded trial, until the first period starts."""
+    with session_scope(engine, write=False) as session:
+        today = today_for(session, user.id)
+        try:
+            sheet = trials.helper_sheet_html(session, user.id, today, lang)
+        except NotFound:
+            return RedirectResponse("/trial", status_code=303)
+        except Conflict as error:
+            return page(
+                request,
+                "error.html",
+                lang,
+                user,
+                status_code=409,
+                title=translations(lang).gettext("Preparation sheet for the helper"),
+                message=render(error.problem, lang),
+                back="/trial",
+            )
+    return HTMLResponse(sheet, headers=PRIVATE)
