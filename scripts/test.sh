@@ -43,5 +43,7 @@ export MGSLEEP_REQUIRE_POSTGRES=1
 export MGSLEEP_REQUIRE_BROWSER=1
 # Nor anything else: a skipped test fails here (a missing catalog, library or server).
 export MGSLEEP_NO_SKIPS=1
+# The property tests at their full size: 1,500 random profiles a safety invariant.
+export MGSLEEP_THOROUGH=1
 # -m "" lifts the fast tier's marker filter (pyproject's addopts): the whole suite runs.
 .venv/bin/python -m pytest -m "" "$@"

@@ -54,6 +54,7 @@ def test_a_fall_well_past_the_smallest_change_is_improved():
     assert counts[Verdict.improved] >= 0.95 * len(SEEDS)
 
 
+@pytest.mark.slow  # a hundred simulated trials
 def test_a_fall_of_one_and_a_half_times_the_smallest_change_is_mostly_improved():
     counts = _verdicts(-30)
     assert counts[Verdict.improved] >= 0.7 * len(SEEDS)

@@ -66,6 +66,7 @@ def _texts(box: Any) -> Iterator[str]:
         yield from _texts(child)
 
 
+@pytest.mark.slow  # WeasyPrint lays out the whole report: seconds, not milliseconds
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_the_pdf_renders_with_pages(lang: Lang) -> None:
     pdf = _pdf(lang)

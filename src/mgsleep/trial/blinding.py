@@ -23,7 +23,7 @@ from babel.dates import format_date
 from pydantic import BaseModel, ConfigDict
 
 from mgsleep.diary.night import BlindGuess, NightEntry, one_per_night
-from mgsleep.i18n import Lang, format_number, translations
+from mgsleep.i18n import Lang, format_number
 from mgsleep.trial.allocation import short_fingerprint
 from mgsleep.trial.labels import form_name
 from mgsleep.trial.protocol import Phase, TrialProtocol
@@ -159,14 +159,10 @@ def _sheet_context(protocol: TrialProtocol, lang: Lang) -> dict[str, Any]:
 
 @functools.cache
 def _environment(lang: Lang) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mgsleep.trial", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    """The report's environment, with each evening named by its weekday: a helper fills the
+    doses evening by evening."""
+    from mgsleep.trial.report import template_environment  # the report imports this module
+
+    env = template_environment(lang).overlay()
     env.filters["day"] = lambda value: format_date(value, "EEEE d MMMM y", locale=lang)
     return env

@@ -107,12 +107,12 @@ def render_html(
 ) -> str:
     """The report page; `for_print` leaves out what a PDF cannot use (nothing yet but the
     screen-only stacked cards, which print as tables either way)."""
-    template = _environment(lang).get_template(TEMPLATE)
+    template = template_environment(lang).get_template(TEMPLATE)
     return template.render(_context(analysis, nights, lang) | {"for_print": for_print})
 
 
 @functools.cache
-def _environment(lang: Lang) -> jinja2.Environment:
+def template_environment(lang: Lang) -> jinja2.Environment:
     """One environment per language, built once: it caches compiled templates, and rendering
     with it is safe from several threads."""
     env = jinja2.Environment(
