@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
+from mgsleep import clock
+from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_today, seed_demo
 from mgsleep.plan import make_plan
 from mgsleep.profile import Profile
 from mgsleep.security import hash_password
@@ -753,8 +754,26 @@ def test_today_follows_the_running_trial(anna: Person) -> None:
     assert view["trial_phases"][0]["planned"] == 14
 
 
+def test_the_demo_opens_on_the_persons_date_when_the_server_clock_is_a_day_behind(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 23:30 in UTC (a server's usual zone) is already 00:30 the next day in Amsterdam, the
+    # demo profile's zone: the demo must end its diary on the person's date, not the server's.
+    moment = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    seed_demo(app.state.engine, hash_password(DEMO_PASSWORD))
+    demo = Person(app)
+    assert demo.login(DEMO_USERNAME, DEMO_PASSWORD).status_code == 200
+    today = demo.get("/today").json()
+    assert today["today"] == today["last_night"] == "2026-12-02"
+    assert today["last_night_logged"] is True
+    nights = demo.get("/nights").json()
+    assert max(n["date"] for n in nights) == "2026-12-02"
+
+
 def test_trial_report_as_the_cli_gives_it(app: FastAPI) -> None:
-    today = date.today()
+    # The person's date, as the app reckons it (not the server's: they differ near midnight).
+    today = demo_today()
     seed_demo(app.state.engine, hash_password(DEMO_PASSWORD), today)
     demo = Person(app)
     assert demo.login(DEMO_USERNAME, DEMO_PASSWORD).status_code == 200

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html as html_module
 import re
 from collections.abc import Iterator
-from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -80,7 +79,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder = tmp_path_factory.mktemp("dutch")
     app = create_app(Settings(database_url=f"sqlite:///{folder}/nl.db", secret_key="x" * 40))
     with TestClient(app) as client:
-        seed_demo(app.state.engine, hash_password(DEMO_PASSWORD), date.today())
+        seed_demo(app.state.engine, hash_password(DEMO_PASSWORD))
         client.get("/?lang=nl")
         token = csrf(client.get("/login").text)
         data = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "csrf_token": token}

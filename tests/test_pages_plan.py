@@ -12,7 +12,7 @@ import icalendar
 import pytest
 from fastapi.testclient import TestClient
 
-from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
+from mgsleep.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_today, seed_demo
 from mgsleep.profile import (
     Approach,
     Budget,
@@ -342,7 +342,7 @@ def test_the_print_view_has_the_plan_without_the_menu(client: TestClient) -> Non
 
 
 def test_the_demo_profile_makes_a_plan(client: TestClient) -> None:
-    seed_demo(client.app.state.engine, hash_password(DEMO_PASSWORD), date.today())  # type: ignore[attr-defined]
+    seed_demo(client.app.state.engine, hash_password(DEMO_PASSWORD))  # type: ignore[attr-defined]
     token = csrf(client.get("/login").text)
     client.post(
         "/login", data={"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "csrf_token": token}
@@ -594,7 +594,7 @@ def _running_trial(client: TestClient, **changes: Any) -> None:
     from mgsleep.store.repo import start_trial
     from mgsleep.trial.protocol import TrialProtocol
 
-    first = date.today() - timedelta(days=3)
+    first = demo_today() - timedelta(days=3)
     values = {"baseline_start": first, "magnesium_start": first + timedelta(days=14)}
     with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
         account = find_account(session, "ann")

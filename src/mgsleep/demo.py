@@ -8,11 +8,12 @@ trial analysis.
 from __future__ import annotations
 
 import random
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from mgsleep.clock import today_in, zone_or_default
 from mgsleep.diary.night import NightEntry, NightTag, SideEffect
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import (
@@ -133,8 +134,17 @@ def demo_protocol(today: date) -> TrialProtocol:
     )
 
 
-def seed_demo(engine: Engine, password_hash: str, today: date) -> str:
-    """(Re)create the demo account with a profile, a trial, six weeks of nights and two ISIs."""
+def demo_today(at: datetime | None = None) -> date:
+    """The demo person's date, in the demo profile's zone: the date the web app shows them.
+    On a server whose clock is in UTC the computer's own date is a day behind between 23:00
+    and midnight, and the demo would open with last night missing."""
+    return today_in(zone_or_default(DEMO_PROFILE.get("timezone")), at)
+
+
+def seed_demo(engine: Engine, password_hash: str, today: date | None = None) -> str:
+    """(Re)create the demo account with a profile, a trial, six weeks of nights and two ISIs;
+    `today` is the demo person's date unless given."""
+    today = today or demo_today()
     trial = demo_protocol(today)
     with session_scope(engine) as session:
         existing = find_account(session, DEMO_USERNAME)

@@ -74,7 +74,7 @@ def server(engine_url: str) -> Iterator[str]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     engine = open_store(engine_url)
-    seed_demo(engine, hash_password(DEMO_PASSWORD), date.today())
+    seed_demo(engine, hash_password(DEMO_PASSWORD))
     engine.dispose()
     settings = Settings(
         database_url=engine_url,

@@ -37,7 +37,6 @@ def serve_command(
     """Start the web app (and its JSON API under /api/v1) and print its address."""
     import uvicorn
 
-    from mgsleep.clock import today_in
     from mgsleep.demo import DEMO_PASSWORD, seed_demo
     from mgsleep.security import hash_password
     from mgsleep.store.db import open_store
@@ -47,7 +46,7 @@ def serve_command(
     base_url = settings.base_url
     if demo:
         engine = open_store(settings.resolved_database_url())
-        username = seed_demo(engine, hash_password(DEMO_PASSWORD), today_in(None))
+        username = seed_demo(engine, hash_password(DEMO_PASSWORD))
         engine.dispose()
         typer.echo(f"demo account: {username} / {DEMO_PASSWORD}")
     typer.echo(f"mgsleep is running at {base_url}/  (Ctrl+C to stop)")

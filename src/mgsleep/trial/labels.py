@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from mgsleep.evidence import load_evidence
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.trial.protocol import Outcome, Phase
@@ -68,6 +71,52 @@ def verdict_name(verdict: str, lang: Lang) -> str:
         "no_information": _("no information in this outcome — choose another"),
     }
     return names[verdict]
+
+
+def design_name(design: str, lang: Lang) -> str:
+    _ = translations(lang).gettext
+    names = {
+        "pairs": _("randomised pairs"),
+        "abba": _("randomised pairs, counterbalanced (ABBA)"),
+        "abab": _("A-B-A-B, in a fixed order"),
+        "ab": _("A-B, in a fixed order"),
+    }
+    return names[design]
+
+
+def prior_name(key: str, lang: Lang) -> str:
+    """A Bayesian prior of the report: the sceptical one, or the one from the pooled trials."""
+    _ = translations(lang).gettext
+    if key == "sceptical":
+        return _("Sceptical prior (centred on no effect)")
+    return _("Prior from the pooled trials")
+
+
+def side_effect_name(key: str, lang: Lang) -> str:
+    """A side effect as the diary form offers it and the report counts it."""
+    _ = translations(lang).gettext
+    names = {"loose_stools": _("Loose stools"), "nausea": _("Nausea"), "other": _("Other")}
+    return names.get(key, key)
+
+
+def tag_name(key: str, lang: Lang) -> str:
+    """What else happened that evening, as the diary form offers it and the report counts it."""
+    _ = translations(lang).gettext
+    names = {
+        "caffeine_after_noon": _("Coffee, tea or cola after 12 noon"),
+        "alcohol": _("Alcohol"),
+        "illness": _("Illness"),
+        "travel": _("Travel"),
+        "stress": _("Stress"),
+        "late_meal": _("A late meal"),
+    }
+    return names.get(key, key)
+
+
+def template_words(lang: Lang) -> dict[str, Callable[[str], str]]:
+    """The names above for a template, in its language: one wording on every page."""
+    named = (verdict_name, design_name, prior_name, side_effect_name, tag_name)
+    return {f.__name__: functools.partial(f, lang=lang) for f in named}
 
 
 def verdict_explanation(verdict: str, lang: Lang) -> str:

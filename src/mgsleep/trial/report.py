@@ -34,7 +34,13 @@ from mgsleep.trial.charts import (
     chart_filename,
     phase_label,
 )
-from mgsleep.trial.labels import change_unit, form_name, outcome_name, outcome_unit
+from mgsleep.trial.labels import (
+    change_unit,
+    form_name,
+    outcome_name,
+    outcome_unit,
+    template_words,
+)
 from mgsleep.trial.protocol import (
     MIN_BASELINE_NIGHTS,
     MIN_MAGNESIUM_NIGHTS,
@@ -126,6 +132,7 @@ def template_environment(lang: Lang) -> jinja2.Environment:
     # The i18n extension adds this method at run time, so the type stubs do not know it.
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_filters(lang))
+    env.globals.update(template_words(lang))
     return env
 
 

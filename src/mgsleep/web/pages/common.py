@@ -17,6 +17,7 @@ from mgsleep.evidence import Evidence
 from mgsleep.evidence.schema import Reference
 from mgsleep.i18n import N_, Lang, format_number, translations
 from mgsleep.store.repo import Account
+from mgsleep.trial.labels import template_words
 from mgsleep.web.deps import check_form_csrf, csrf_token
 
 __all__ = [
@@ -62,7 +63,7 @@ def render_fragment(name: str, lang: Lang, **context: Any) -> str:
         return format_number(lang, template, *args, **values)
 
     return templates.get_template(name).render(
-        _=translations(lang).gettext, num=num, lang=lang, **context
+        _=translations(lang).gettext, num=num, lang=lang, **template_words(lang), **context
     )
 
 
@@ -94,6 +95,7 @@ def render(
         csrf_token=csrf_token(request),
         path=request.url.path,
         switch_to=switch_to,
+        **template_words(lang),
         **context,
     )
     # Pages carry personal health data: not kept by shared browsers or proxies.

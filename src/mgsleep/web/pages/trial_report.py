@@ -28,7 +28,6 @@ from mgsleep.trial.labels import (
     outcome_name,
     outcome_unit,
     verdict_explanation,
-    verdict_name,
 )
 from mgsleep.trial.protocol import Design, Outcome, Phase, TrialProtocol
 from mgsleep.trial.registration import registration_hash
@@ -157,8 +156,7 @@ def trial_report_page(
         level=format_number(lang, "{:.0%}", CONFIDENCE),
         max_more_nights=MAX_MORE_NIGHTS,
         number=lambda value, spec=".1f": number(lang, value, spec),
-        # The report's own words for each verdict and the rule behind it: one list of them.
-        verdict_words=lambda verdict: verdict_name(str(verdict), lang),
+        # The rule behind each verdict (its name is the shared `verdict_name`).
         verdict_rule=lambda verdict: verdict_explanation(str(verdict), lang).format(
             certainty=100 * analysis.improved_certainty,
             direction=100 * analysis.direction_certainty,
