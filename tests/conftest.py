@@ -5,7 +5,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from argon2 import PasswordHasher
@@ -14,6 +14,10 @@ from sqlalchemy.engine import make_url
 from mgsleep.evidence import Evidence, load_evidence
 from mgsleep.security import use_hasher
 from tests import pgserver as pg
+from tests.apps import on_store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # Under the README's test command nothing may be skipped: a skip for a missing PostgreSQL,
 # browser, catalog or library would hide what the suite exists to show.
@@ -107,3 +111,55 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'mgsleep.db'}"
     url: str = request.getfixturevalue("fresh_postgres_url")
     return url
+
+
+# ---- the web app, built once ----------------------------------------------------------------
+# FastAPI works out each app's routes on its first request (about 0.1 s); tests that each made
+# an app of their own paid that hundreds of times. They share one app with the default
+# settings, each on a database of its own.
+
+
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    from fastapi.testclient import TestClient
+
+    from mgsleep.web.app import create_app
+    from mgsleep.web.settings import Settings
+
+    folder = tmp_path_factory.mktemp("shared-app")
+    application = create_app(
+        Settings(database_url=f"sqlite:///{folder}/unused.db", secret_key="x" * 40)
+    )
+    with TestClient(application):  # the lifespan: later clients share its open store
+        yield application
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the newest revision, migrated once (the migrations have
+    tests of their own); a test's copy of it opens without running them again."""
+    from sqlalchemy import text
+
+    from mgsleep.store.db import open_store
+
+    path = tmp_path_factory.mktemp("template") / "empty.db"
+    engine = open_store(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def empty_sqlite_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+    """An empty SQLite database of this test's own, at the newest revision."""
+    path = tmp_path / "x.db"
+    shutil.copyfile(migrated_sqlite, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def web_app(shared_app: FastAPI, empty_sqlite_url: str) -> Iterator[FastAPI]:
+    """The shared app on an empty database of this test's own, as a new app would be."""
+    with on_store(shared_app, empty_sqlite_url) as application:
+        yield application

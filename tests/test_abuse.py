@@ -39,10 +39,8 @@ def make_app(tmp_path: Path, **settings: Any) -> FastAPI:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    application = make_app(tmp_path)
-    with TestClient(application):
-        yield application
+def app(web_app: FastAPI) -> FastAPI:
+    return web_app
 
 
 def signed_up(app: FastAPI, name: str = "anna") -> tuple[TestClient, str]:

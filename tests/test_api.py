@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,12 +61,8 @@ TRIAL: dict[str, Any] = {"baseline_start": "2026-01-01", "magnesium_start": "202
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    application = create_app(
-        Settings(database_url=f"sqlite:///{tmp_path}/x.db", secret_key="x" * 40)
-    )
-    with TestClient(application):  # runs the lifespan: the store is open while the test runs
-        yield application
+def app(web_app: FastAPI) -> FastAPI:
+    return web_app
 
 
 class Person:
@@ -185,6 +180,7 @@ API_PATHS = {
     "/isi": {"get", "post"},
     "/trial": {"get", "post"},
     "/trial/status": {"get"},
+    "/trial/power": {"get"},
     "/trial/report": {"get"},
     "/trial/report.html": {"get"},
     "/trial/report.pdf": {"get"},
@@ -997,3 +993,36 @@ def test_a_deleted_accounts_session_does_not_open_a_new_account_with_its_id(app:
     zoe = Person(app)
     assert zoe.signup("zoe").status_code == 201
     assert second_device.get("/auth/me").status_code == 401
+
+
+def test_trial_power_plans_a_trial_and_then_follows_the_running_one(anna: Person) -> None:
+    from mgsleep.diary.csvio import to_csv
+    from tests.simulate import diary
+    from tests.simulate import protocol as simulated_protocol
+
+    before = anna.get("/trial/power")
+    assert before.status_code == 200
+    plan = before.json()
+    assert set(plan) >= {"outcome", "source", "nights_used", "plan", "trial"}
+    assert (plan["source"], plan["trial"]) == ("defaults", None)
+    assert {d["design"] for d in plan["plan"]["designs"]} == {
+        "ab",
+        "ab_equal",
+        "abab",
+        "pairs_7",
+        "pairs_10",
+        "pairs_14",
+    }
+    first = demo_today() - timedelta(days=15)
+    trial = simulated_protocol(14).model_copy(
+        update={"baseline_start": first, "magnesium_start": first + timedelta(days=14)}
+    )
+    imported = anna.post("/nights/import", files=csv_file(to_csv(diary(8, trial, 16))))
+    assert imported.status_code == 200, imported.text
+    body = {"baseline_start": str(first), "magnesium_start": str(trial.magnesium_start)}
+    assert anna.send("POST", "/trial", json=body).status_code == 201
+    during = anna.get("/trial/power").json()
+    assert (during["source"], during["nights_used"]) == ("trial_nights", 16)
+    assert during["trial"]["design"] == "ab"
+    assert during["trial"]["nights"] == 42
+    assert during["trial"]["analysed_nights"] == 42

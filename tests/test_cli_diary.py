@@ -280,3 +280,54 @@ def test_isi_scores_stores_and_compares(db):
         db, "isi", "--answers", "3,3,2,3,2,3,3", "--date", "2026-01-06", "--lang", "nl"
     )
     assert "punten" in out
+
+
+def test_trial_power_learns_from_the_trials_nights(db, tmp_path):
+    from datetime import date
+
+    from mgsleep.trial.protocol import TrialProtocol
+
+    first = date.today() - timedelta(days=19)
+    trial = TrialProtocol(baseline_start=first, magnesium_start=first + timedelta(days=14))
+    csv = tmp_path / "trial.csv"
+    csv.write_text(to_csv(diary(4, trial, 20)), "utf-8")
+    assert run(db, "diary", "import-csv", str(csv))[0] == 0
+    code, out, err = run(db, "trial", "power", "--json")
+    assert code == 0, err
+    before = json.loads(out)
+    assert before["trial"] is None  # no trial yet: the plan for one, from the nights
+    assert before["source"] == "recent_nights"
+    start = [
+        "--baseline-start",
+        first.isoformat(),
+        "--magnesium-start",
+        trial.magnesium_start.isoformat(),
+    ]
+    assert run(db, "trial", "start", *start)[0] == 0
+    code, out, err = run(db, "trial", "power", "--json")
+    assert code == 0, err
+    during = json.loads(out)
+    assert (during["source"], during["nights_used"]) == ("trial_nights", 20)
+    assert during["trial"]["nights"] == 42
+    assert 0 <= during["trial"]["power"] <= 1
+    code, out, _ = run(db, "trial", "power", "--lang", "en")
+    assert (
+        f"Your trial as planned (42 nights) has a {round(100 * during['trial']['power'])}% chance"
+        in " ".join(out.split())
+    )
+    assert "20 nights in this trial varied" in " ".join(out.split())
+
+
+def test_a_database_given_as_a_path_is_a_sqlite_file(tmp_path):
+    path = tmp_path / "sleep.db"
+    result = runner.invoke(app, ["diary", "add", "--date", "2026-01-10", *NIGHT, "--db", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert count_nights(f"sqlite:///{path}") == 1
+
+
+def test_a_database_mgsleep_cannot_open_is_refused_with_its_reason():
+    result = runner.invoke(app, ["diary", "list", "--db", "mysql://me:secret@host/sleep"])
+    assert result.exit_code == 2
+    assert "Not a database mgsleep can open" in result.stderr
+    assert "secret" not in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -21,6 +21,7 @@ from mgsleep.store.db import session_scope
 from mgsleep.store.repo import find_account, get_nights
 from mgsleep.web.app import create_app
 from mgsleep.web.settings import Settings
+from tests.apps import on_store
 from tests.test_api import API, Person, problems
 
 PUSHES_PER_HOUR = 3
@@ -76,16 +77,23 @@ def app_headers(token: str | None) -> dict[str, str]:
     return headers
 
 
-@pytest.fixture
-def app(store_url: str) -> Iterator[FastAPI]:
+@pytest.fixture(scope="module")
+def ingest_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    """One app with small ingest limits for the module (its routes are built once)."""
     settings = Settings(
-        database_url=store_url,
+        database_url=f"sqlite:///{tmp_path_factory.mktemp('ingest')}/unused.db",
         secret_key="x" * 40,
         ingest_pushes_per_hour=PUSHES_PER_HOUR,
         max_ingest_kb=MAX_INGEST_KB,
     )
     application = create_app(settings)
     with TestClient(application):
+        yield application
+
+
+@pytest.fixture
+def app(ingest_app: FastAPI, store_url: str) -> Iterator[FastAPI]:
+    with on_store(ingest_app, store_url) as application:
         yield application
 
 

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,8 +35,6 @@ from mgsleep.store.repo import (
     save_profile,
 )
 from mgsleep.trial.kinds import Phase
-from mgsleep.web.app import create_app
-from mgsleep.web.settings import Settings
 
 PASSWORD = "a-long-password"
 CSV_HEADER = (
@@ -70,8 +67,8 @@ def night_form(night: date, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Any:
-    return create_app(Settings(database_url=f"sqlite:///{tmp_path}/x.db", secret_key="x" * 40))
+def app(web_app: Any) -> Any:
+    return web_app
 
 
 @pytest.fixture
@@ -983,3 +980,51 @@ def test_the_trial_set_up_says_how_many_nights_each_design_needs(
     )
     assert power is not None
     assert "Worked out from how much your own nights" in power.group(0)
+
+
+def _trial_with_nights(app: Any, user: str, first_morning: date, nights: int) -> None:
+    from mgsleep.demo import simulated_nights
+    from mgsleep.store.repo import import_nights, start_trial
+    from mgsleep.trial.protocol import TrialProtocol
+
+    protocol = TrialProtocol(
+        baseline_start=first_morning, magnesium_start=first_morning + timedelta(days=14)
+    )
+    owner = owner_id(app, user)
+    with session_scope(app.state.engine) as session:
+        start_trial(session, owner, protocol)
+        import_nights(session, owner, simulated_nights(3, protocol, nights))
+
+
+def test_a_running_trial_says_whether_it_is_long_enough(app: Any, anna: TestClient) -> None:
+    _trial_with_nights(app, "anna", today() - timedelta(days=19), 20)
+    html_en = anna.get("/trial?lang=en").text
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(html_en)))
+    assert "Is your trial long enough?" in page
+    chance = re.search(r"your trial as planned \((\d+) nights\) has a (\d+)% chance", page)
+    assert chance is not None, page
+    assert chance.group(1) == "42"
+    shown = int(chance.group(2))
+    # The page shows what the API works out from the same nights.
+    worked_out = anna.get("/api/v1/trial/power").json()
+    assert worked_out["source"] == "trial_nights"
+    assert worked_out["nights_used"] == 20
+    assert shown == round(100 * worked_out["trial"]["power"])
+    assert "20 nights in this trial varied" in page
+    assert html_en.count('<tr><th scope="row">') >= 6  # the designs, in a fold
+    from tests.test_pages_dutch import dutch_text, english_in
+
+    dutch = dutch_text(anna.get("/trial?lang=nl").text)
+    assert "Is uw proef lang genoeg?" in dutch
+    assert "20 nachten in deze proef" in dutch
+    assert english_in(dutch) == []
+
+
+def test_the_trial_page_waits_two_weeks_before_it_uses_the_trials_nights(
+    app: Any, anna: TestClient
+) -> None:
+    _trial_with_nights(app, "anna", today() - timedelta(days=5), 6)
+    page = text_of(anna.get("/trial?lang=en"))
+    assert "Is your trial long enough?" in page
+    assert "After two weeks of the trial, from the trial's own nights." in page
+    assert anna.get("/api/v1/trial/power").json()["source"] == "defaults"

@@ -3,25 +3,16 @@ bare JSON or a crash; an impossible date is a field's problem."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from mgsleep.web.app import create_app
-from mgsleep.web.settings import Settings
 from tests.test_api import Person
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    application = create_app(
-        Settings(database_url=f"sqlite:///{tmp_path}/x.db", secret_key="x" * 40)
-    )
-    with TestClient(application):
-        yield application
+def app(web_app: FastAPI) -> FastAPI:
+    return web_app
 
 
 @pytest.mark.parametrize(

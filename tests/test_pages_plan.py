@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import icalendar
@@ -26,10 +25,8 @@ from mgsleep.profile import (
 from mgsleep.security import hash_password
 from mgsleep.store.db import session_scope
 from mgsleep.store.repo import find_account, get_profile, get_profile_progress
-from mgsleep.web.app import create_app
 from mgsleep.web.pages import form_fields
 from mgsleep.web.pages import questionnaire_steps as pages_plan
-from mgsleep.web.settings import Settings
 
 GO_ANSWERS: dict[int, dict[str, Any]] = {
     1: {"age": "47", "sex": "female"},
@@ -63,9 +60,8 @@ ENGLISH_FOOTER = "mgsleep gives information, not medical advice"
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/x.db", secret_key="x" * 40))
-    with TestClient(app) as test_client:
+def client(web_app: Any) -> Iterator[TestClient]:
+    with TestClient(web_app) as test_client:
         yield test_client
 
 

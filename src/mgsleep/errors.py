@@ -173,6 +173,9 @@ MESSAGES: dict[str, str] = {
     "no_sleep_records": N_("This file holds no sleep records."),
     # documents and files
     "no_such_file": N_("No such file."),
+    "unknown_database": N_(
+        "Not a database mgsleep can open: give a file name (SQLite) or a postgresql:// address."
+    ),
     "not_utf8": N_("Not a UTF-8 text file."),
     "refused": N_("This cannot be read."),
     "too_large": N_("The file is larger than {limit}."),

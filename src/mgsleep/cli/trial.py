@@ -258,6 +258,63 @@ def status_command(
     _more_nights(view, analysis)
 
 
+@trial_app.command("power")
+def power_command(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """How many nights each design needs for an 80% chance of showing the smallest change
+    that matters; with a trial running, its own chance at its planned length."""
+    from mgsleep.clock import today_in
+    from mgsleep.service.trials import power_inputs, power_outlook
+    from mgsleep.trial.labels import (
+        change_unit,
+        outcome_name,
+        power_design_names,
+        power_source_note,
+    )
+
+    today = today_in(None)
+    with local_store(db, write=False) as (session, owner):
+        inputs = power_inputs(session, owner, today)
+    found = power_outlook(inputs, today)
+    if as_json:
+        print_json(found)
+        return
+    view = View(lang)
+    _ = view._
+    plan, trial = found.plan, found.trial
+    what = {
+        "change": plan.smallest_change,
+        "unit": change_unit(found.outcome, view.lang),
+        "outcome": outcome_name(found.outcome, view.lang).lower(),
+    }
+    if trial is not None:
+        view.console.print(
+            view.fmt(
+                "Your trial as planned ({nights} nights) has a {power:.0f}% chance of showing a "
+                "change of {change:g} {unit} in {outcome}, if magnesium brings that much.",
+                nights=trial.nights,
+                power=100 * trial.power,
+                **what,
+            )
+        )
+    names = power_design_names(view.lang)
+    table = Table(title=view.fmt("Nights for an 80% chance of showing {change:g} {unit}", **what))
+    table.add_column(_("Design"))
+    table.add_column(_("Nights"), justify="right")
+    for design in sorted(plan.designs, key=lambda d: list(names).index(d.design)):
+        nights = str(design.nights) if design.nights else _("more than a year")
+        table.add_row(names[design.design], nights)
+    view.console.print(table)
+    sealed = inputs.protocol is not None and inputs.protocol.sealed
+    note = power_source_note(
+        found.source, found.nights_used, view.lang, running=trial is not None, sealed=sealed
+    )
+    view.console.print(note)
+
+
 @trial_app.command("report")
 def report_command(
     as_of: AsOfOption = None,

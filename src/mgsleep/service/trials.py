@@ -34,7 +34,6 @@ from mgsleep.service.isi import ISI
 from mgsleep.service.profile import stored_profile
 from mgsleep.store import repo
 from mgsleep.trial.allocation import draw_seed, fingerprint
-from mgsleep.trial.kinds import Outcome
 from mgsleep.trial.kinds import Verdict as TrialVerdict
 from mgsleep.trial.protocol import TrialProtocol
 
@@ -42,7 +41,7 @@ if TYPE_CHECKING:  # the statistics load scipy: only when a trial is analysed
     from mgsleep.trial.analysis import TrialAnalysis, TrialReport
     from mgsleep.trial.blinding import BlindingScore
     from mgsleep.trial.charts import Chart
-    from mgsleep.trial.power import PowerPlan
+    from mgsleep.trial.power import PowerOutlook
 
 # Analyses kept in memory per process: a person's report, and its variations by language.
 CACHED_VIEWS = 256
@@ -300,34 +299,38 @@ def trial_blinding(inputs: TrialInputs, as_of: date) -> BlindingScore:
     return blinding_score(inputs.protocol, [n for n in inputs.nights if n.date <= as_of])
 
 
-# The nights a power plan learns the person's noise from: the last four weeks without
-# magnesium (a running trial's baseline, or the diary before one).
-PLANNING_LOOKBACK_DAYS = 28
-# Fewer simulated trials than the statistics' default, so a page answers in about a second
-# the first time (then from the cache); the plan states its error (about 4 points at 80 %).
-PLANNING_REPLICATES = 100
+@dataclass(frozen=True)
+class PowerInputs:
+    """What a power outlook reads: the running trial (None for a new one) and the nights."""
+
+    protocol: TrialProtocol | None
+    nights: tuple[NightEntry, ...]
 
 
-def trial_power_plan(
-    session: Session, owner_id: int, today: date, outcome: Outcome = Outcome.sleep_latency_min
-) -> PowerPlan:
+def power_inputs(
+    session: Session, owner_id: int, today: date, *, with_trial: bool = True
+) -> PowerInputs:
+    """The running trial, sealed while blinded (`with_trial`; the set-up page of a new trial
+    leaves it out), and the nights from four weeks before it (or before today) until today."""
+    from mgsleep.trial.power import LOOKBACK_DAYS
+
+    protocol = repo.active_trial(session, owner_id, today=today) if with_trial else None
+    start = (protocol.baseline_start if protocol else today) - timedelta(days=LOOKBACK_DAYS)
+    return PowerInputs(protocol, tuple(repo.get_nights(session, owner_id, start=start, end=today)))
+
+
+def power_outlook(inputs: PowerInputs | TrialInputs, today: date) -> PowerOutlook:
     """How many nights each design needs for an 80 % chance of showing the smallest change
-    that matters, from the person's own recent nights without magnesium (or defaults)."""
-    import numpy as np
+    that matters, and the running trial's own chance at its planned length: from the trial's
+    nights once there are two weeks of them, else from the four weeks without magnesium
+    before it (or before today), else defaults. Cached by its inputs."""
+    return _outlook(inputs.protocol, inputs.nights, today)
 
-    from mgsleep.diary.night import metrics
-    from mgsleep.evidence import load_evidence
-    from mgsleep.trial.analysis import outcome_value, smallest_change
-    from mgsleep.trial.power import plan_for_baseline
 
-    first = today - timedelta(days=PLANNING_LOOKBACK_DAYS)
-    nights = repo.get_nights(session, owner_id, start=first, end=today)
-    points = [
-        ((night.date - first).days, value)
-        for night in nights
-        if not night.magnesium_mg and (value := outcome_value(metrics(night), outcome)) is not None
-    ]
-    change, _cite = smallest_change(load_evidence(), outcome)
-    day = np.array([d for d, _v in points], dtype=float)
-    values = np.array([v for _d, v in points], dtype=float)
-    return plan_for_baseline(values, day, change, replicates=PLANNING_REPLICATES)
+@functools.lru_cache(maxsize=CACHED_VIEWS)
+def _outlook(
+    protocol: TrialProtocol | None, nights: tuple[NightEntry, ...], today: date
+) -> PowerOutlook:
+    from mgsleep.trial.power import outlook
+
+    return outlook(protocol, nights, today)

@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from mgsleep.errors import InputError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -38,6 +40,7 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 # would otherwise make SQLAlchemy look for psycopg2.
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 _POSTGRES_DRIVER_PREFIX = "postgresql+psycopg://"
+_KNOWN_PREFIXES = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
 
 # Read by the SQLite "begin" hook: migrations take the write lock up front so two processes
 # starting together cannot both decide to create the same tables.
@@ -54,11 +57,21 @@ def default_database_url() -> str:
 
 
 def database_url(explicit: str | None) -> str:
-    """The explicit URL, else the environment's, else the SQLite file in the data folder."""
-    url = explicit or os.environ.get(DATABASE_URL_ENV) or default_database_url()
+    """The explicit URL, else the environment's, else the SQLite file in the data folder.
+
+    A plain path (what people type: `--db ~/sleep.db`) is a SQLite file; an address of a
+    database this program cannot open is refused with `unknown_database`, not a traceback."""
+    from_env = os.environ.get(DATABASE_URL_ENV)
+    url = explicit or from_env or default_database_url()
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
     for prefix in _POSTGRES_PREFIXES:
         if url.startswith(prefix):
             return _POSTGRES_DRIVER_PREFIX + url.removeprefix(prefix)
+    if not url.startswith(_KNOWN_PREFIXES):
+        field = "--db" if explicit else DATABASE_URL_ENV
+        # Only the scheme is echoed: the rest of an address may hold a password.
+        raise InputError(field, "unknown_database", value=url.split("://", 1)[0] + "://")
     return url
 
 

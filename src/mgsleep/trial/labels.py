@@ -113,6 +113,58 @@ def tag_name(key: str, lang: Lang) -> str:
     return names.get(key, key)
 
 
+# The designs of a power plan, in the order the trial form offers them.
+def power_design_names(lang: Lang) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {
+        "pairs_7": _("Randomised pairs of 7-night periods"),
+        "pairs_10": _("Randomised pairs of 10-night periods"),
+        "pairs_14": _("Randomised pairs of 14-night periods"),
+        "abab": _("A-B-A-B, fixed order"),
+        "ab_equal": _("A-B with halves of equal length"),
+        "ab": _("A-B with a two-week baseline"),
+    }
+
+
+def power_source_note(
+    source: str, nights_used: int, lang: Lang, *, running: bool, sealed: bool
+) -> str:
+    """Where a power plan learnt the person's noise from, in one sentence."""
+    _ = translations(lang).gettext
+    if source == "trial_nights" and sealed:
+        note = _(
+            "Worked out from how much your {nights} nights in this trial varied. While the "
+            "trial is blinded, all nights are taken together: that errs towards more nights, "
+            "not fewer."
+        )
+    elif source == "trial_nights":
+        note = _(
+            "Worked out from how much your {nights} nights in this trial varied, each compared "
+            "with the nights of the same kind (with or without magnesium)."
+        )
+    elif running and source == "recent_nights":
+        note = _(
+            "Worked out from your nights without magnesium in the four weeks before the trial. "
+            "After two weeks of the trial, from the trial's own nights."
+        )
+    elif running:
+        note = _(
+            "Worked out from usual values. After two weeks of the trial, from the trial's own "
+            "nights."
+        )
+    elif source == "recent_nights":
+        note = _(
+            "Worked out from how much your own nights without magnesium in the past four "
+            "weeks varied."
+        )
+    else:
+        note = _(
+            "Worked out from usual values: once you have logged a week or two of nights, "
+            "mgsleep works it out from your own nights."
+        )
+    return format_number(lang, note, nights=nights_used)
+
+
 def template_words(lang: Lang) -> dict[str, Callable[[str], str]]:
     """The names above for a template, in its language: one wording on every page."""
     named = (verdict_name, design_name, prior_name, side_effect_name, tag_name)

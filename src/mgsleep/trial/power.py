@@ -1,4 +1,4 @@
-"""How many nights each design needs: power planning by simulation, before the trial.
+"""How many nights each design needs: power planning by simulation, before and during a trial.
 
 For a design and a length, many trials are simulated with the person's noise (the SD of one
 night and the correlation of consecutive nights, from their baseline or from defaults), a
@@ -16,14 +16,22 @@ sqrt(p (1 - p) / replicates), is reported (about 2.8 points at 80 % with 200 rep
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from mgsleep.trial import ar1
+from mgsleep.trial.kinds import Outcome, Phase
+
+if TYPE_CHECKING:
+    from mgsleep.diary.night import NightEntry
+    from mgsleep.trial.protocol import TrialProtocol
 
 TARGET_POWER = 0.80
 MAX_NIGHTS = 365
@@ -134,6 +142,87 @@ def noise_from_baseline(
     return Noise(sd=spread, rho=float(np.clip(rho, *PLANNING_RHO))), True
 
 
+def noise_from_trial(
+    values: NDArray[np.float64],
+    day: NDArray[np.float64],
+    magnesium: NDArray[np.float64] | None,
+    smallest_change: float,
+) -> tuple[Noise, bool]:
+    """The noise from a running trial's nights: each night less the mean of its condition, so
+    the effect itself is not taken for noise. While the allocation is sealed (`magnesium`
+    None) the conditions are unknown and all nights are taken as one: an effect then counts
+    as noise, which errs towards more nights, never fewer."""
+    residuals = values.astype(float).copy()
+    if magnesium is not None:
+        for flag in (0.0, 1.0):
+            chosen = magnesium == flag
+            if chosen.any():
+                residuals[chosen] -= residuals[chosen].mean()
+    return noise_from_baseline(residuals, day, smallest_change)
+
+
+def planned_phases(protocol: TrialProtocol) -> NDArray[np.float64]:
+    """The trial's nights until its last (an open A-B: until its verdict is due), as the
+    simulation reads them: 0 without magnesium, 1 with it, NaN for a night that is not
+    analysed (run-in, washout)."""
+    codes = {Phase.baseline: 0.0, Phase.magnesium: 1.0}
+    end = protocol.scheduled_end()
+    last = protocol.verdict_due() if end is None else end - timedelta(days=1)
+    nights = (last - protocol.baseline_start).days + 1
+    phases = (protocol.phase_of(protocol.baseline_start + timedelta(days=d)) for d in range(nights))
+    return np.array([math.nan if phase is None else codes.get(phase, math.nan) for phase in phases])
+
+
+def trial_power(
+    protocol: TrialProtocol,
+    noise: Noise,
+    smallest_change: float,
+    *,
+    missing_share: float = 0.0,
+    replicates: int = 200,
+    seed: int = 0,
+) -> DesignPower:
+    """The chance that this trial, at its planned length, shows the smallest change that
+    matters if magnesium brings that much. A randomised design is simulated with orders drawn
+    afresh (as the planner does), never with the trial's own, which may be sealed."""
+    shape = protocol.model_copy(update={"seed": None})
+    key = _noise_key(noise.sd / smallest_change, noise.rho, missing_share)
+    return _trial_power(shape.model_dump_json(), *key, replicates, seed)
+
+
+@lru_cache(maxsize=256)
+def _trial_power(
+    shape_json: str,
+    sd_per_change: float,
+    rho: float,
+    missing_share: float,
+    replicates: int,
+    seed: int,
+) -> DesignPower:
+    from mgsleep.trial.protocol import TrialProtocol
+
+    protocol = TrialProtocol.model_validate_json(shape_json)
+
+    def draw(rng: np.random.Generator) -> NDArray[np.float64]:
+        if not protocol.randomised:
+            return planned_phases(protocol)
+        drawn = protocol.model_copy(update={"seed": int(rng.integers(2**62))})
+        return planned_phases(drawn)
+
+    power = _share_better(draw, sd_per_change, rho, missing_share, replicates, seed, 1.0)
+    # Any order has the same nights: one drawn order counts them.
+    phases = draw(np.random.default_rng(seed))
+    return DesignPower(
+        design=protocol.design.value,
+        period_nights=protocol.period_days,
+        nights=len(phases),
+        analysed_nights=int(np.count_nonzero(~np.isnan(phases))),
+        power=power,
+        power_se=math.sqrt(max(power * (1 - power), 0.0) / replicates),
+        replicates=replicates,
+    )
+
+
 def plan_for_baseline(
     values: NDArray[np.float64],
     day: NDArray[np.float64],
@@ -171,12 +260,11 @@ def plan_power(
     max_nights: int = MAX_NIGHTS,
 ) -> PowerPlan:
     """The nights each design needs for `target_power`. Cached: a page may call it freely."""
+    key = _noise_key(sd / smallest_change, rho, missing_share)
     found = [
         _design_power(
             design,
-            round(sd / smallest_change, 3),
-            round(rho, 2),
-            round(missing_share, 2),
+            *key,
             target_power,
             replicates,
             seed,
@@ -193,6 +281,16 @@ def plan_power(
         target_power=target_power,
         designs=found,
     )
+
+
+def _noise_key(
+    sd_per_change: float, rho: float, missing_share: float
+) -> tuple[float, float, float]:
+    """The noise as a plan is cached by: the SD to two significant figures, rho and the share
+    of missing nights to 0.05. Finer than what a few weeks of nights can tell (rho from 14
+    nights has an SD of about 0.25), coarse enough that the plan of a diary that grows by a
+    night is usually already worked out."""
+    return float(f"{sd_per_change:.2g}"), round(20 * rho) / 20, round(20 * missing_share) / 20
 
 
 @lru_cache(maxsize=512)
@@ -271,6 +369,27 @@ def simulated_power(
 ) -> float:
     """The share of simulated trials with a "better" verdict, for a true improvement of
     `effect_per_change` smallest changes (0 gives the false-positive rate)."""
+    return _share_better(
+        lambda rng: layout.phases(steps, rng),
+        sd_per_change,
+        rho,
+        missing_share,
+        replicates,
+        seed,
+        effect_per_change,
+    )
+
+
+def _share_better(
+    draw_phases: Callable[[np.random.Generator], NDArray[np.float64]],
+    sd_per_change: float,
+    rho: float,
+    missing_share: float,
+    replicates: int,
+    seed: int,
+    effect_per_change: float,
+) -> float:
+    """`simulated_power` for any design: `draw_phases` lays out one trial's nights."""
     from mgsleep.trial.analysis import DIRECTION_CERTAINTY, IMPROVED_CERTAINTY
 
     # The same seed for every length: neighbouring lengths share their random draws, so the
@@ -280,7 +399,7 @@ def simulated_power(
     done = 0
     while done < replicates:
         size = min(BATCH, replicates - done)
-        phases = layout.phases(steps, rng)
+        phases = draw_phases(rng)
         day = np.flatnonzero(np.isfinite(phases) & (rng.random(len(phases)) >= missing_share))
         magnesium = phases[day]
         noise = ar1_noise(rng, size, len(phases), rho)[:, day] * sd_per_change
@@ -308,3 +427,129 @@ def ar1_noise(
     for night in range(1, nights):
         out[:, night] = rho * out[:, night - 1] + innovation * shocks[:, night]
     return out
+
+
+# The nights a plan learns the person's noise from before a trial: the last four weeks
+# without magnesium. During one, its own nights once there are two weeks of them.
+LOOKBACK_DAYS = 28
+TRIAL_NIGHTS_FOR_NOISE = 14
+# Fewer simulated trials than the statistics' default, so a page answers in about a second
+# the first time (then from the cache); the plan states its error (about 4 points at 80 %).
+PLANNING_REPLICATES = 100
+# One design only for the running trial's own chance: more replicates for the same time.
+TRIAL_REPLICATES = 400
+
+NoiseSource = Literal["trial_nights", "recent_nights", "defaults"]
+
+
+class PowerOutlook(BaseModel):
+    """The plan (nights each design needs) and, with a trial running, this trial's chance of
+    showing the smallest change that matters, with where the noise was learnt from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    source: NoiseSource
+    nights_used: int
+    plan: PowerPlan
+    trial: DesignPower | None
+
+
+def outlook(
+    protocol: TrialProtocol | None, nights: Sequence[NightEntry], today: date
+) -> PowerOutlook:
+    """The power outlook from the diary: a running trial's own nights when it has two weeks of
+    them (each less its condition's mean; all as one while sealed), else the four weeks
+    without magnesium before it (or before today), else mgsleep's defaults."""
+    from mgsleep.evidence import load_evidence
+    from mgsleep.trial.analysis import smallest_change
+
+    outcome = protocol.primary_outcome if protocol else Outcome.sleep_latency_min
+    change = (protocol.smallest_change if protocol else None) or smallest_change(
+        load_evidence(), outcome
+    )[0]
+    source: NoiseSource = "defaults"
+    missing_share = 0.0
+    trial_nights = [] if protocol is None else _trial_points(protocol, nights, today, outcome)
+    if protocol is not None and len(trial_nights) >= TRIAL_NIGHTS_FOR_NOISE:
+        day, values, flags = (
+            np.array(column, dtype=float) for column in zip(*trial_nights, strict=True)
+        )
+        noise, _ = noise_from_trial(values, day, None if protocol.sealed else flags, change)
+        source, used = "trial_nights", len(trial_nights)
+        missing_share = 1 - used / max(used, _countable_nights(protocol, today))
+    else:
+        until = today if protocol is None else protocol.baseline_start - timedelta(days=1)
+        points = _nights_without_magnesium(nights, until, outcome)
+        day = np.array([d for d, _v in points], dtype=float)
+        values = np.array([v for _d, v in points], dtype=float)
+        noise, from_baseline = noise_from_baseline(values, day, change)
+        used = len(points) if from_baseline else 0
+        source = "recent_nights" if from_baseline else "defaults"
+    plan = plan_power(
+        noise.sd,
+        noise.rho,
+        change,
+        from_baseline=source != "defaults",
+        missing_share=missing_share,
+        replicates=PLANNING_REPLICATES,
+    )
+    trial = (
+        None
+        if protocol is None
+        else trial_power(
+            protocol, noise, change, missing_share=missing_share, replicates=TRIAL_REPLICATES
+        )
+    )
+    return PowerOutlook(outcome=outcome, source=source, nights_used=used, plan=plan, trial=trial)
+
+
+def _counted(protocol: TrialProtocol, night: date) -> tuple[bool, float]:
+    """Whether a night counts in the analysis, and its condition (NaN while sealed)."""
+    phase = protocol.phase_of(night)
+    end = protocol.scheduled_end()
+    inside = protocol.baseline_start <= night and (end is None or night < end)
+    if phase is None:
+        return inside, math.nan  # a sealed period's night, or outside the trial
+    return phase in (Phase.baseline, Phase.magnesium), float(phase is Phase.magnesium)
+
+
+def _trial_points(
+    protocol: TrialProtocol, nights: Sequence[NightEntry], today: date, outcome: Outcome
+) -> list[tuple[int, float, float]]:
+    from mgsleep.diary.night import metrics
+    from mgsleep.trial.analysis import outcome_value
+
+    points = []
+    for night in nights:
+        counts, flag = _counted(protocol, night.date)
+        if not counts or night.date > today:
+            continue
+        value = outcome_value(metrics(night), outcome)
+        if value is not None:
+            points.append(((night.date - protocol.baseline_start).days, value, flag))
+    return points
+
+
+def _countable_nights(protocol: TrialProtocol, today: date) -> int:
+    """The trial's nights until today that the analysis would count, logged or not."""
+    nights = (today - protocol.baseline_start).days + 1
+    return sum(
+        _counted(protocol, protocol.baseline_start + timedelta(days=d))[0] for d in range(nights)
+    )
+
+
+def _nights_without_magnesium(
+    nights: Sequence[NightEntry], until: date, outcome: Outcome
+) -> list[tuple[int, float]]:
+    from mgsleep.diary.night import metrics
+    from mgsleep.trial.analysis import outcome_value
+
+    first = until - timedelta(days=LOOKBACK_DAYS)
+    return [
+        ((night.date - first).days, value)
+        for night in nights
+        if first <= night.date <= until
+        and not night.magnesium_mg
+        and (value := outcome_value(metrics(night), outcome)) is not None
+    ]

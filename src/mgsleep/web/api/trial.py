@@ -17,6 +17,7 @@ from mgsleep.service import trials
 from mgsleep.store.db import session_scope
 from mgsleep.trial.analysis import TrialReport
 from mgsleep.trial.blinding import BlindingScore
+from mgsleep.trial.power import PowerOutlook
 from mgsleep.trial.protocol import TrialProtocol
 from mgsleep.web.api.common import AsOfQuery, documented, guarded_router
 from mgsleep.web.deps import CurrentUser, EngineDep, LocaleDep, SessionDep, TodayDep, today_for
@@ -66,6 +67,18 @@ def read_trial_status(engine: EngineDep, user: CurrentUser, as_of: AsOfQuery = N
     """Nights per phase, adherence, what is missing and when the verdict is due."""
     inputs, today = _inputs(engine, user.id)
     return trials.trial_status(inputs, as_of or today)
+
+
+@guarded.get("/trial/power", tags=["trial"])
+def read_trial_power(engine: EngineDep, user: CurrentUser) -> PowerOutlook:
+    """How many nights each design needs for an 80 % chance of showing the smallest change
+    that matters; with a trial running, also its own chance at its planned length. The noise
+    comes from the trial's nights after two weeks of them, before that from the four weeks
+    without magnesium before it, else from defaults (`source` says which)."""
+    with session_scope(engine, write=False) as session:
+        today = today_for(session, user.id)
+        inputs = trials.power_inputs(session, user.id, today)
+    return trials.power_outlook(inputs, today)
 
 
 @guarded.get("/trial/report", tags=["trial"], responses=documented(404, 409, 422))

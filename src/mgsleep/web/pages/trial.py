@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,10 +34,7 @@ from mgsleep.trial.protocol import (
 )
 from mgsleep.web.deps import CurrentUser, LocaleDep, SessionDep, TodayDep
 from mgsleep.web.pages.common import FormCsrf, htmx_status, page, parse_date
-from mgsleep.web.pages.trial_report import trial_report_page
-
-if TYPE_CHECKING:  # the power plan loads the statistics: only when a page shows it
-    from mgsleep.trial.power import PowerPlan
+from mgsleep.web.pages.trial_report import PowerRows, power_rows, trial_report_page
 
 router = APIRouter()
 
@@ -175,41 +172,6 @@ def _start_page(
     )
 
 
-@dataclass(frozen=True)
-class PowerRow:
-    design: str
-    nights: int | None  # None: not within a year
-    power_pct: float
-
-
-@dataclass(frozen=True)
-class PowerRows:
-    rows: list[PowerRow]
-    from_baseline: bool
-    smallest_change: float
-    error_pct: float  # the simulation's standard error at the target, in points
-
-
-def power_rows(plan: PowerPlan, lang: Lang) -> PowerRows:
-    """The plan in the page's words: a row a design, in the order the form offers them."""
-    _ = translations(lang).gettext
-    names = {
-        "pairs_7": _("Randomised pairs of 7-night periods"),
-        "pairs_10": _("Randomised pairs of 10-night periods"),
-        "pairs_14": _("Randomised pairs of 14-night periods"),
-        "abab": _("A-B-A-B, fixed order"),
-        "ab_equal": _("A-B with halves of equal length"),
-        "ab": _("A-B with a two-week baseline"),
-    }
-    rows = [
-        PowerRow(names.get(d.design, d.design), d.nights, 100 * d.power)
-        for d in sorted(plan.designs, key=lambda d: list(names).index(d.design))
-    ]
-    target = plan.target_power
-    error = 100 * (target * (1 - target) / max(plan.designs[0].replicates, 1)) ** 0.5
-    return PowerRows(rows, plan.from_baseline, plan.smallest_change, error)
-
-
 @router.get("/trial", response_class=HTMLResponse)
 def trial_page(
     request: Request,
@@ -231,7 +193,12 @@ def trial_page(
         offer=offer,
         values=_trial_defaults(today),
         has_trial=protocol is not None,
-        power=power_rows(trials.trial_power_plan(session, user.id, today), lang),
+        power=power_rows(
+            trials.power_outlook(
+                trials.power_inputs(session, user.id, today, with_trial=False), today
+            ),
+            lang,
+        ),
     )
 
 

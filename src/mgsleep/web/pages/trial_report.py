@@ -27,8 +27,11 @@ from mgsleep.trial.labels import (
     form_name,
     outcome_name,
     outcome_unit,
+    power_design_names,
+    power_source_note,
     verdict_explanation,
 )
+from mgsleep.trial.power import PowerOutlook
 from mgsleep.trial.protocol import Design, Outcome, Phase, TrialProtocol
 from mgsleep.trial.registration import registration_hash
 from mgsleep.web.deps import CurrentUser, EngineDep, LocaleDep, today_for
@@ -109,6 +112,56 @@ def _fingerprints(protocol: TrialProtocol) -> dict[str, str | None]:
     }
 
 
+@dataclass(frozen=True)
+class PowerRow:
+    design: str
+    nights: int | None  # None: not within a year
+    power_pct: float
+
+
+@dataclass(frozen=True)
+class PowerRows:
+    rows: list[PowerRow]
+    source_note: str  # where the noise was learnt from
+    outcome: str  # the outcome's name, in the page's language
+    unit: str  # the unit of a change in it
+    smallest_change: float
+    error_pct: float  # the simulation's standard error at the target, in points
+    trial_pct: float | None  # the running trial's chance at its planned length
+    trial_error_pct: float | None
+    trial_nights: int | None
+
+
+def power_rows(outlook: PowerOutlook, lang: Lang, *, sealed: bool = False) -> PowerRows:
+    """The outlook in the page's words: a row a design, in the order the form offers them."""
+    names = power_design_names(lang)
+    plan = outlook.plan
+    rows = [
+        PowerRow(names.get(d.design, d.design), d.nights, 100 * d.power)
+        for d in sorted(plan.designs, key=lambda d: list(names).index(d.design))
+    ]
+    target = plan.target_power
+    error = 100 * (target * (1 - target) / max(plan.designs[0].replicates, 1)) ** 0.5
+    trial = outlook.trial
+    return PowerRows(
+        rows=rows,
+        source_note=power_source_note(
+            outlook.source,
+            outlook.nights_used,
+            lang,
+            running=outlook.trial is not None,
+            sealed=sealed,
+        ),
+        outcome=outcome_name(outlook.outcome, lang),
+        unit=change_unit(outlook.outcome, lang),
+        smallest_change=plan.smallest_change,
+        error_pct=error,
+        trial_pct=None if trial is None else 100 * trial.power,
+        trial_error_pct=None if trial is None else 100 * trial.power_se,
+        trial_nights=None if trial is None else trial.nights,
+    )
+
+
 def trial_report_page(
     request: Request,
     lang: Lang,
@@ -150,6 +203,7 @@ def trial_report_page(
         primary=next(line for line in lines if line.primary),
         phases=[(phase.value, phase_label(protocol, phase, lang)) for phase in phases],
         tonight=_tonight(protocol, analysis.as_of),
+        power=power_rows(trials.power_outlook(inputs, today), lang, sealed=sealed),
         control_name=phase_label(protocol, Phase.baseline, lang),
         form_name=form_name(protocol.form, lang),
         due=protocol.verdict_due(),
