@@ -326,3 +326,61 @@ def test_an_outcome_without_nights_gets_no_chart():
     charts = all_charts(analysis, nights, "en")
     assert chart_filename(Outcome.quality, "series") not in charts
     assert chart_filename(Outcome.sleep_latency_min, "series") in charts
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _year_of_short_periods() -> tuple[TrialAnalysis, list[NightEntry]]:
+    # Twelve pairs of fortnights over a year: every band far too narrow for its name.
+    trial = protocol(0, "abba", pairs=12, period_nights=14, washout_days=2, seed=7)
+    nights = diary(7, trial, trial.planned_nights() or 0, effect_min=-12)
+    end = trial.scheduled_end()
+    assert end is not None
+    return analyse(trial, nights, as_of=end - timedelta(days=1)), nights
+
+
+def _texts(document: str) -> list[tuple[str, float]]:
+    root = ElementTree.fromstring(document)  # noqa: S314 - our own output
+    return [(t.text or "", float(t.attrib["y"])) for t in root.iter(f"{SVG}text")]
+
+
+def test_a_year_of_nights_is_a_few_elements_not_one_a_night():
+    analysis, nights = _year_of_short_periods()
+    chart = all_charts(analysis, nights, "en")["sleep_latency_min-series.svg"]
+    root = ElementTree.fromstring(chart.document())  # noqa: S314 - our own output
+    assert len(list(root.iter())) < 150
+    # Each night is still drawn: one circle (two arcs) a night, in the nights' paths.
+    arcs = sum(p.attrib["d"].count("a") for p in root.iter(f"{SVG}path"))
+    assert arcs == 2 * len(nights)
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_every_phase_is_named_even_when_its_band_is_too_narrow(lang):
+    analysis, nights = _year_of_short_periods()
+    chart = all_charts(analysis, nights, lang)["sleep_latency_min-series.svg"]
+    words = {text for text, _y in _texts(chart.document())}
+    names = translations(lang).gettext
+    assert {names("Magnesium"), names("Washout")} <= words
+    assert any("rect" in part and 'width="12"' in part for part in chart.svg.split("<")[1:])
+
+
+def test_a_phase_named_on_its_band_is_not_named_again_below():
+    analysis, nights = _trial("improved")  # A-B, 14 + 28 nights: both names fit
+    chart = all_charts(analysis, nights, "en")["sleep_latency_min-series.svg"]
+    assert [text for text, _y in _texts(chart.document())].count("Magnesium") == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_legend_is_below_the_group_counts_and_inside_the_drawing(lang):
+    analysis, nights = _trial("improved")
+    for name, chart in all_charts(analysis, nights, lang).items():
+        root = ElementTree.fromstring(chart.document())  # noqa: S314 - our own output
+        height = float(root.attrib["viewBox"].split()[3])
+        texts = _texts(chart.document())
+        assert max(y for _text, y in texts) <= height - 4, name
+        if name.endswith("distribution.svg"):
+            counts = [y for text, y in texts if text.startswith("n = ")]
+            legend = [y for text, y in texts if text == translations(lang).gettext("Median")]
+            assert legend, name
+            assert min(legend) > max(counts) + 10, name

@@ -37,10 +37,15 @@ FONT_SIZE = 16
 SMALL_FONT_SIZE = 15
 # Average glyph width of the small font, for laying out the legend without measuring text.
 SMALL_CHAR_WIDTH = 0.55 * SMALL_FONT_SIZE
+# Generous for the legend: a label that runs into the next entry cannot be read.
+LEGEND_CHAR_WIDTH = 0.62 * SMALL_FONT_SIZE
 MARGIN_LEFT = 58
 MARGIN_RIGHT = 12
 MARGIN_TOP = 48  # the axis title, then the phase names, above the plot: never on the dots
 MARGIN_BOTTOM = 66  # date labels, then the legend
+LEGEND_GAP = 38  # the first legend row's baseline below the plot, under the date labels
+DISTRIBUTION_LEGEND_GAP = 60  # under the groups' names and counts
+LEGEND_DESCENT = 8  # below the last row's baseline
 ROLLING_NIGHTS = 7
 # An average of one or two nights jumps about more than it tells.
 ROLLING_MIN_NIGHTS = 3
@@ -291,10 +296,14 @@ def series_chart(
     frame = Frame(*SERIES_SIZE, first, last, value_axis(outcome, [p.value for p in points]))
     title = _("{outcome}, night by night").format(outcome=outcome_name(outcome, lang))
     names = {phase: phase_label(analysis.protocol, phase, lang) for phase in Phase}
-    parts = _phase_bands(frame, spans, names)
-    parts += _nightly_parts(frame, points, spans, outcome, lang)
+    parts, all_named = _phase_bands(frame, spans, names)
+    # Bands too narrow for their names (short periods over a long trial) are named below.
+    shown = list(dict.fromkeys(span.phase for span in spans if span.phase is not None))
+    swatches = [] if all_named else [(names[phase], f"band:{phase.value}") for phase in shown]
+    nightly, height = _nightly_parts(frame, points, spans, outcome, lang, swatches)
     summary = _series_summary(analysis, points, outcome, lang)
-    return Chart(outcome, "series", _svg(frame, title, summary, parts, outcome, "series"), summary)
+    svg = _svg(frame, title, summary, [*parts, *nightly], outcome, "series", height)
+    return Chart(outcome, "series", svg, summary)
 
 
 def diary_chart(
@@ -311,9 +320,10 @@ def diary_chart(
     ]
     frame = Frame(*SERIES_SIZE, first, last, value_axis(outcome, [p.value for p in points]))
     title = _("{outcome}, night by night").format(outcome=outcome_name(outcome, lang))
-    parts = _nightly_parts(frame, points, [PhaseSpan(None, first, last)], outcome, lang)
+    parts, height = _nightly_parts(frame, points, [PhaseSpan(None, first, last)], outcome, lang)
     summary = _diary_summary(points, outcome, lang)
-    return Chart(outcome, "diary", _svg(frame, title, summary, parts, outcome, "diary"), summary)
+    svg = _svg(frame, title, summary, parts, outcome, "diary", height)
+    return Chart(outcome, "diary", svg, summary)
 
 
 def _nightly_parts(
@@ -322,8 +332,10 @@ def _nightly_parts(
     spans: Sequence[PhaseSpan],
     outcome: Outcome,
     lang: Lang,
-) -> list[str]:
-    """The grid, the dates, the rolling average per span, the nights, the legend, the title."""
+    swatches: Sequence[tuple[str, str]] = (),
+) -> tuple[list[str], float]:
+    """The grid, the dates, the rolling average per span, the nights, the legend (with
+    `swatches` after it), the title; and the height the drawing needs."""
     _ = translations(lang).gettext
     parts = [*_value_grid(frame, lang), *_date_labels(frame, lang)]
     parts += _rolling_lines(frame, points, spans)
@@ -334,9 +346,10 @@ def _nightly_parts(
     ]
     if any(p.phase is Phase.washout for p in points):
         legend.insert(1, (_("Washout night (not counted)"), "ring"))
-    parts += _legend(frame, legend)
+    marks, height = _legend(frame, [*legend, *swatches])
+    parts += marks
     parts.append(_axis_title(frame, outcome, lang))
-    return parts
+    return parts, height
 
 
 def _diary_summary(points: Sequence[NightPoint], outcome: Outcome, lang: Lang) -> str:
@@ -358,8 +371,12 @@ def _diary_summary(points: Sequence[NightPoint], outcome: Outcome, lang: Lang) -
     )
 
 
-def _phase_bands(frame: Frame, spans: Sequence[PhaseSpan], names: dict[Phase, str]) -> list[str]:
+def _phase_bands(
+    frame: Frame, spans: Sequence[PhaseSpan], names: dict[Phase, str]
+) -> tuple[list[str], bool]:
+    """The shaded phases, each named above it where its name fits; and whether all fitted."""
     parts = []
+    all_named = True
     for span in spans:
         if span.phase is None:
             continue
@@ -371,8 +388,11 @@ def _phase_bands(frame: Frame, spans: Sequence[PhaseSpan], names: dict[Phase, st
         )
         # A name wider than its band would run into the next one.
         if right - left > SMALL_CHAR_WIDTH * len(names[span.phase]):
-            parts.append(_text((left + right) / 2, frame.top - 8, names[span.phase], "middle"))
-    return parts
+            name = names[span.phase]
+            parts.append(_text((left + right) / 2, frame.top - 8, name, "middle", SMALL_FONT_SIZE))
+        else:
+            all_named = False
+    return parts, all_named
 
 
 def _value_grid(frame: Frame, lang: Lang) -> list[str]:
@@ -428,17 +448,31 @@ def _rolling_lines(
     return parts
 
 
+def _dots(centres: Sequence[tuple[float, float]], radius: float) -> str:
+    """Path data for a circle at each centre. One path for many dots, not a <circle> each: a
+    year of nights is then a few elements, not thousands, which a browser and the PDF
+    renderer parse, style and draw many times faster; the dots look the same."""
+    r = f"{radius:g}"
+    return "".join(
+        f"M{x - radius:.1f} {y:.1f}a{r} {r} 0 1 0 {2 * radius:g} 0a{r} {r} 0 1 0 {-2 * radius:g} 0"
+        for x, y in centres
+    )
+
+
 def _night_dots(frame: Frame, points: Sequence[NightPoint]) -> list[str]:
-    parts = []
+    counted: list[tuple[float, float]] = []
+    washout: list[tuple[float, float]] = []
     for point in points:
-        x, y = frame.x((point.night - frame.first).days), frame.y(point.value)
-        if point.phase is Phase.washout:
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="none" '
-                f'stroke="{WASHOUT_NIGHT_COLOUR}" stroke-width="1.5"/>'
-            )
-        else:
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{NIGHT_COLOUR}"/>')
+        centre = (frame.x((point.night - frame.first).days), frame.y(point.value))
+        (washout if point.phase is Phase.washout else counted).append(centre)
+    parts: list[str] = []
+    if counted:
+        parts.append(f'<path d="{_dots(counted, 3.5)}" fill="{NIGHT_COLOUR}"/>')
+    if washout:
+        parts.append(
+            f'<path d="{_dots(washout, 3.5)}" fill="none" stroke="{WASHOUT_NIGHT_COLOUR}" '
+            'stroke-width="1.5"/>'
+        )
     return parts
 
 
@@ -531,10 +565,13 @@ def distribution_chart(
     jitter = random.Random(JITTER_SEED)  # noqa: S311 - a fixed spread of dots, not a secret
     for position, (phase, values, mean) in enumerate(groups):
         parts += _group(frame, position, phase, names[phase], values, mean, jitter, lang)
-    parts += _legend(frame, [(_("Night"), "dot"), (_("Average"), "diamond"), (_("Median"), "bar")])
+    entries = [(_("Night"), "dot"), (_("Average"), "diamond"), (_("Median"), "bar")]
+    # Below the groups' names and counts, not on top of them.
+    marks, drawn = _legend(frame, entries, first_row_y=frame.bottom + DISTRIBUTION_LEGEND_GAP)
+    parts += marks
     parts.append(_axis_title(frame, outcome, lang))
     summary = _distribution_summary(groups, names, outcome, lang)
-    svg = _svg(frame, title, summary, parts, outcome, "distribution")
+    svg = _svg(frame, title, summary, parts, outcome, "distribution", drawn)
     return Chart(outcome, "distribution", svg, summary)
 
 
@@ -567,12 +604,16 @@ def _group(
         f'y1="{frame.y(stats.median):.1f}" y2="{frame.y(stats.median):.1f}" stroke="{INK}" '
         'stroke-width="2.5"/>',
     ]
-    for value in values:
-        x = centre + jitter.uniform(-JITTER_HALF_WIDTH, JITTER_HALF_WIDTH) * 2 * half / 0.5
-        parts.append(
-            f'<circle cx="{x:.1f}" cy="{frame.y(value):.1f}" r="3" fill="{NIGHT_COLOUR}" '
-            'fill-opacity="0.7"/>'
-        )
+    spread = 2 * half / 0.5
+    centres = [
+        (centre + jitter.uniform(-JITTER_HALF_WIDTH, JITTER_HALF_WIDTH) * spread, frame.y(value))
+        for value in values
+    ]
+    # One path fills overlapping dots once; a thin white edge keeps each one apart.
+    parts.append(
+        f'<path d="{_dots(centres, 3)}" fill="{NIGHT_COLOUR}" fill-opacity="0.7" '
+        'stroke="#ffffff" stroke-width="0.6"/>'
+    )
     if mean is not None:
         parts.append(_diamond(centre, frame.y(mean)))
         parts.append(
@@ -643,13 +684,16 @@ def _diamond(x: float, y: float, size: float = 6) -> str:
     )
 
 
-def _legend(frame: Frame, entries: Sequence[tuple[str, str]]) -> list[str]:
-    """One entry a line under the plot: phone-width charts have no room side by side."""
+def _legend(
+    frame: Frame, entries: Sequence[tuple[str, str]], *, first_row_y: float | None = None
+) -> tuple[list[str], float]:
+    """The entries under the plot, in rows as wide as it; and the height the drawing needs
+    for them (more rows than the frame has room for make it taller, never cut off)."""
     parts = []
-    y = frame.height - MARGIN_BOTTOM + 38
+    y = frame.bottom + LEGEND_GAP if first_row_y is None else first_row_y
     x = frame.left
     for label, mark in entries:
-        if x > frame.left and x + 16 + SMALL_CHAR_WIDTH * len(label) > frame.right:
+        if x > frame.left and x + 16 + LEGEND_CHAR_WIDTH * len(label) > frame.right:
             x, y = frame.left, y + 18
         if mark == "dot":
             parts.append(
@@ -662,6 +706,12 @@ def _legend(frame: Frame, entries: Sequence[tuple[str, str]]) -> list[str]:
             )
         elif mark == "diamond":
             parts.append(_diamond(x + 5, y - 5, 5))
+        elif mark.startswith("band:"):
+            fill = PHASE_FILL[Phase(mark.removeprefix("band:"))]
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y - 11:.1f}" width="12" height="12" fill="{fill}" '
+                f'stroke="{WASHOUT_NIGHT_COLOUR}"/>'
+            )
         else:
             colour = AVERAGE_COLOUR if mark == "line" else INK
             parts.append(
@@ -669,8 +719,8 @@ def _legend(frame: Frame, entries: Sequence[tuple[str, str]]) -> list[str]:
                 f'stroke="{colour}" stroke-width="2.5"/>'
             )
         parts.append(_text(x + 16, y, label, "start", SMALL_FONT_SIZE))
-        x += 16 + SMALL_CHAR_WIDTH * len(label) + 14
-    return parts
+        x += 16 + LEGEND_CHAR_WIDTH * len(label) + 14
+    return parts, max(frame.height, y + LEGEND_DESCENT)
 
 
 def _axis_title(frame: Frame, outcome: Outcome, lang: Lang) -> str:
@@ -679,12 +729,18 @@ def _axis_title(frame: Frame, outcome: Outcome, lang: Lang) -> str:
 
 
 def _svg(
-    frame: Frame, title: str, summary: str, parts: Sequence[str], outcome: Outcome, kind: str
+    frame: Frame,
+    title: str,
+    summary: str,
+    parts: Sequence[str],
+    outcome: Outcome,
+    kind: str,
+    height: float,
 ) -> str:
     ident = f"chart-{outcome.value.replace('_', '-')}-{kind}"
     return (
         f'<svg viewBox="0 0 {frame.width:.0f} '
-        f'{frame.height:.0f}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
+        f'{height:.0f}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
         'class="chart" font-family="system-ui, sans-serif">'
         f'<title id="{ident}-title">{escape(title)}</title>'
         f'<desc id="{ident}-desc">{escape(summary)}</desc>' + "".join(parts) + "</svg>"
