@@ -1028,3 +1028,33 @@ def test_the_trial_page_waits_two_weeks_before_it_uses_the_trials_nights(
     assert "Is your trial long enough?" in page
     assert "After two weeks of the trial, from the trial's own nights." in page
     assert anna.get("/api/v1/trial/power").json()["source"] == "defaults"
+
+
+def test_a_blinded_trial_says_how_long_without_opening_its_allocation(
+    app: Any, anna: TestClient
+) -> None:
+    from mgsleep.demo import simulated_nights
+    from mgsleep.store.repo import import_nights, start_trial
+    from mgsleep.trial.protocol import TrialProtocol
+
+    first = today() - timedelta(days=20)
+    protocol = TrialProtocol(
+        baseline_start=first,
+        magnesium_start=first,
+        design="pairs",
+        pairs=4,
+        period_nights=7,
+        blinded=True,
+        seed=11,
+    )
+    owner = owner_id(app, "anna")
+    with session_scope(app.state.engine) as session:
+        start_trial(session, owner, protocol)
+        import_nights(session, owner, simulated_nights(9, protocol, 21, effect_min=-20))
+    page = re.sub(r"\s+", " ", text_of(anna.get("/trial?lang=en")))
+    assert "Is your trial long enough?" in page
+    assert "While the trial is blinded, all nights are taken together" in page
+    assert re.search(r"your trial as planned \(56 nights\) has a \d+% chance", page)
+    outlook = anna.get("/api/v1/trial/power").json()
+    assert outlook["source"] == "trial_nights"
+    assert "allocation" not in json.dumps(outlook)
