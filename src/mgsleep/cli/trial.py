@@ -271,7 +271,7 @@ def power_command(
     from mgsleep.trial.labels import (
         change_unit,
         outcome_name,
-        power_design_names,
+        power_designs,
         power_source_note,
     )
 
@@ -300,13 +300,11 @@ def power_command(
                 **what,
             )
         )
-    names = power_design_names(view.lang)
     table = Table(title=view.fmt("Nights for an 80% chance of showing {change:g} {unit}", **what))
     table.add_column(_("Design"))
     table.add_column(_("Nights"), justify="right")
-    for design in sorted(plan.designs, key=lambda d: list(names).index(d.design)):
-        nights = str(design.nights) if design.nights else _("more than a year")
-        table.add_row(names[design.design], nights)
+    for name, design in power_designs(plan.designs, view.lang):
+        table.add_row(name, str(design.nights) if design.nights else _("more than a year"))
     view.console.print(table)
     sealed = inputs.protocol is not None and inputs.protocol.sealed
     note = power_source_note(

@@ -81,9 +81,8 @@ def _since(protocol: TrialProtocol | None, today: date) -> date:
 
 def trial_progress(protocol: TrialProtocol, logged: set[date], today: date) -> TrialProgress:
     """Per phase: nights logged, nights so far (mornings up to today) and nights planned."""
-    end = protocol.scheduled_end()
-    last = end - timedelta(days=1) if end is not None else protocol.verdict_due()
-    mornings = _days(protocol.baseline_start, last)
+    open_ended = protocol.scheduled_end() is None  # an A-B's magnesium phase runs on
+    mornings = _days(protocol.baseline_start, protocol.last_planned_night())
     phases = []
     for phase in (Phase.baseline, Phase.magnesium):
         own = [day for day in mornings if protocol.phase_of(day) is phase]
@@ -93,7 +92,7 @@ def trial_progress(protocol: TrialProtocol, logged: set[date], today: date) -> T
                 phase=phase,
                 logged=sum(1 for day in so_far if day in logged),
                 so_far=len(so_far),
-                planned=None if end is None and phase is Phase.magnesium else len(own),
+                planned=None if open_ended and phase is Phase.magnesium else len(own),
             )
         )
     return TrialProgress(

@@ -185,7 +185,7 @@ def trial_status(inputs: TrialInputs, as_of: date) -> TrialStatus:
 
     protocol = inputs.protocol
     analysis = trial_analysis(inputs, as_of)
-    logged = sum(1 for n in inputs.nights if n.date <= as_of and _inside(protocol, n.date))
+    logged = sum(1 for n in inputs.nights if n.date <= as_of and protocol.includes(n.date))
     status = public_status(analysis)
     if not protocol.sealed:
         return status.model_copy(update={"nights_logged": logged})
@@ -206,11 +206,6 @@ def trial_status(inputs: TrialInputs, as_of: date) -> TrialStatus:
             "nights_logged": logged,
         }
     )
-
-
-def _inside(protocol: TrialProtocol, night: date) -> bool:
-    end = protocol.scheduled_end()
-    return protocol.baseline_start <= night and (end is None or night < end)
 
 
 def trial_report(inputs: TrialInputs, as_of: date) -> TrialReport:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from mgsleep.evidence import load_evidence
 from mgsleep.i18n import Lang, format_number, translations
 from mgsleep.trial.protocol import Outcome, Phase
+
+if TYPE_CHECKING:
+    from mgsleep.trial.power import DesignPower
 
 
 def outcome_name(outcome: Outcome, lang: Lang) -> str:
@@ -113,8 +117,15 @@ def tag_name(key: str, lang: Lang) -> str:
     return names.get(key, key)
 
 
+def power_designs(designs: Sequence[DesignPower], lang: Lang) -> list[tuple[str, DesignPower]]:
+    """A power plan's designs with their names, in the order the trial form offers them."""
+    names = _power_design_names(lang)
+    ordered = sorted(designs, key=lambda d: list(names).index(d.design))
+    return [(names[d.design], d) for d in ordered]
+
+
 # The designs of a power plan, in the order the trial form offers them.
-def power_design_names(lang: Lang) -> dict[str, str]:
+def _power_design_names(lang: Lang) -> dict[str, str]:
     _ = translations(lang).gettext
     return {
         "pairs_7": _("Randomised pairs of 7-night periods"),

@@ -112,6 +112,12 @@ class PowerPlan(BaseModel):
     target_power: float
     designs: list[DesignPower]
 
+    @property
+    def target_power_se(self) -> float:
+        """The simulation's standard error of a power at the target (its give or take)."""
+        replicates = max(self.designs[0].replicates, 1) if self.designs else 1
+        return math.sqrt(self.target_power * (1 - self.target_power) / replicates)
+
 
 @dataclass(frozen=True)
 class Noise:
@@ -166,9 +172,7 @@ def planned_phases(protocol: TrialProtocol) -> NDArray[np.float64]:
     simulation reads them: 0 without magnesium, 1 with it, NaN for a night that is not
     analysed (run-in, washout)."""
     codes = {Phase.baseline: 0.0, Phase.magnesium: 1.0}
-    end = protocol.scheduled_end()
-    last = protocol.verdict_due() if end is None else end - timedelta(days=1)
-    nights = (last - protocol.baseline_start).days + 1
+    nights = (protocol.last_planned_night() - protocol.baseline_start).days + 1
     phases = (protocol.phase_of(protocol.baseline_start + timedelta(days=d)) for d in range(nights))
     return np.array([math.nan if phase is None else codes.get(phase, math.nan) for phase in phases])
 
@@ -507,10 +511,8 @@ def outlook(
 def _counted(protocol: TrialProtocol, night: date) -> tuple[bool, float]:
     """Whether a night counts in the analysis, and its condition (NaN while sealed)."""
     phase = protocol.phase_of(night)
-    end = protocol.scheduled_end()
-    inside = protocol.baseline_start <= night and (end is None or night < end)
     if phase is None:
-        return inside, math.nan  # a sealed period's night, or outside the trial
+        return protocol.includes(night), math.nan  # a sealed period's night, or outside
     return phase in (Phase.baseline, Phase.magnesium), float(phase is Phase.magnesium)
 
 

@@ -300,6 +300,16 @@ class TrialProtocol(BaseModel):
         night's morning, so the last night's guess is made blind too."""
         return self.scheduled_end() if self.blinded else None
 
+    def includes(self, night: date) -> bool:
+        """Whether a night (by its morning date) falls within the trial, in any phase."""
+        end = self.scheduled_end()
+        return self.baseline_start <= night and (end is None or night < end)
+
+    def last_planned_night(self) -> date:
+        """The trial's last night; an open-ended A-B's: the morning its verdict is due."""
+        end = self.scheduled_end()
+        return self.verdict_due() if end is None else end - timedelta(days=1)
+
     def verdict_due(self) -> date:
         """The morning the verdict can first be given, if every night is logged."""
         end = self.scheduled_end()

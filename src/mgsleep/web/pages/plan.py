@@ -145,16 +145,24 @@ def plan_page(
     return render(request, "plan.html", lang, user, trial_ended=ended, **context)
 
 
+def _stored_plan_context(
+    session: Session, owner_id: int, lang: Lang, today: date, *, printable: bool = False
+) -> dict[str, Any] | None:
+    """The plan page's context from the stored profile; None while it is not finished."""
+    profile, _next_step = _stored_profile(session, owner_id)
+    if profile is None:
+        return None
+    protocol = running_protocol(session, owner_id)
+    return _plan_context(lang, profile, protocol, today, printable=printable)
+
+
 @router.get("/plan/print", response_class=HTMLResponse)
 def plan_print(
     request: Request, lang: LocaleDep, user: CurrentUser, session: SessionDep, today: TodayDep
 ) -> Response:
-    profile, _next_step = _stored_profile(session, user.id)
-    if profile is None:
+    context = _stored_plan_context(session, user.id, lang, today, printable=True)
+    if context is None:
         return RedirectResponse("/plan", status_code=303)
-    context = _plan_context(
-        lang, profile, running_protocol(session, user.id), today, printable=True
-    )
     return render(request, "plan_print.html", lang, user, **context)
 
 
@@ -163,10 +171,9 @@ def plan_sources(
     request: Request, lang: LocaleDep, user: CurrentUser, session: SessionDep, today: TodayDep
 ) -> Response:
     """The plan's sources, numbered as its footnotes are."""
-    profile, _next_step = _stored_profile(session, user.id)
-    if profile is None:
+    context = _stored_plan_context(session, user.id, lang, today)
+    if context is None:
         return RedirectResponse("/plan", status_code=303)
-    context = _plan_context(lang, profile, running_protocol(session, user.id), today)
     sources = _plan_sources(context["planned"])
     return render(request, "plan_sources.html", lang, user, sources=sources)
 

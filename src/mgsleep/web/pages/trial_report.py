@@ -27,7 +27,7 @@ from mgsleep.trial.labels import (
     form_name,
     outcome_name,
     outcome_unit,
-    power_design_names,
+    power_designs,
     power_source_note,
     verdict_explanation,
 )
@@ -128,20 +128,15 @@ class PowerRows:
     smallest_change: float
     error_pct: float  # the simulation's standard error at the target, in points
     trial_pct: float | None  # the running trial's chance at its planned length
-    trial_error_pct: float | None
     trial_nights: int | None
 
 
 def power_rows(outlook: PowerOutlook, lang: Lang, *, sealed: bool = False) -> PowerRows:
     """The outlook in the page's words: a row a design, in the order the form offers them."""
-    names = power_design_names(lang)
     plan = outlook.plan
     rows = [
-        PowerRow(names.get(d.design, d.design), d.nights, 100 * d.power)
-        for d in sorted(plan.designs, key=lambda d: list(names).index(d.design))
+        PowerRow(name, d.nights, 100 * d.power) for name, d in power_designs(plan.designs, lang)
     ]
-    target = plan.target_power
-    error = 100 * (target * (1 - target) / max(plan.designs[0].replicates, 1)) ** 0.5
     trial = outlook.trial
     return PowerRows(
         rows=rows,
@@ -155,9 +150,8 @@ def power_rows(outlook: PowerOutlook, lang: Lang, *, sealed: bool = False) -> Po
         outcome=outcome_name(outlook.outcome, lang),
         unit=change_unit(outlook.outcome, lang),
         smallest_change=plan.smallest_change,
-        error_pct=error,
+        error_pct=100 * plan.target_power_se,
         trial_pct=None if trial is None else 100 * trial.power,
-        trial_error_pct=None if trial is None else 100 * trial.power_se,
         trial_nights=None if trial is None else trial.nights,
     )
 
